@@ -1,0 +1,3 @@
+"""msgprofiles: the profiles side of a messaging platform."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,207 @@
+"""API keys: created with a role (and optionally a profile scope), shown once, stored as a
+SHA-256 hash, revocable at once.
+
+A key reads `mpk_<organization ULID>_<43 random characters>`. Carrying the organization lets
+authentication look the hash up within one tenant (the door to sharding by organization stays
+open), and lets a malformed key be refused without touching the database."""
+
+import hashlib
+import hmac
+import secrets
+from datetime import timedelta
+from typing import Any, Literal
+
+from sqlalchemy import RowMapping, and_, bindparam, func, insert, select, update
+
+from msgprofiles.api_keys.models import api_keys
+from msgprofiles.api_keys.schemas import ApiKey, ApiKeyCreate, ApiKeyWithSecret
+from msgprofiles.core.auth import Caller
+from msgprofiles.core.errors import DomainError, ErrorCode, not_found
+from msgprofiles.core.ids import is_valid_id, new_id
+from msgprofiles.core.pagination import Page, PageParams, fetch_page
+from msgprofiles.core.time import utcnow
+from msgprofiles.db.database import Connection
+from msgprofiles.organizations.models import organizations
+
+SECRET_PREFIX = "mpk_"
+_ULID_LENGTH = 26
+_TOKEN_LENGTH = 43  # secrets.token_urlsafe(32)
+_LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+_t = api_keys
+
+_authenticate = (
+    select(
+        _t.c.id,
+        _t.c.organization_id,
+        _t.c.role,
+        _t.c.profile_id,
+        _t.c.key_hash,
+        _t.c.last_used_at,
+        _t.c.revoked_at,
+        organizations.c.is_operator,
+    )
+    .join(organizations, organizations.c.id == _t.c.organization_id)
+    .where(_t.c.organization_id == bindparam("org"), _t.c.key_hash == bindparam("hash"))
+)
+_touch = (
+    update(_t)
+    .where(_t.c.organization_id == bindparam("org"), _t.c.id == bindparam("key_id"))
+    .values(last_used_at=bindparam("now"))
+)
+_columns = [c for c in _t.c if c.key != "key_hash"]
+_this_key = and_(_t.c.organization_id == bindparam("org"), _t.c.id == bindparam("key_id"))
+_get = select(*_columns).where(_this_key)
+_revoke = update(_t).where(_this_key, _t.c.revoked_at.is_(None)).values(revoked_at=bindparam("now"))
+# Serializes revocations within one organization (PostgreSQL; SQLite has one writer anyway),
+# so two concurrent revocations cannot both pass the last-admin check.
+_lock_organization = (
+    select(organizations.c.id).where(organizations.c.id == bindparam("org")).with_for_update()
+)
+_active_admins = select(func.count()).where(
+    _t.c.organization_id == bindparam("org"),
+    _t.c.role == "admin",
+    _t.c.profile_id.is_(None),
+    _t.c.revoked_at.is_(None),
+)
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _invalid() -> DomainError:
+    return DomainError(ErrorCode.invalid_api_key, "The API key is not valid.")
+
+
+async def authenticate(conn: Connection, secret: str) -> Caller:
+    """The caller a secret stands for; 401 for a malformed, unknown or revoked key."""
+    organization_ulid = secret[len(SECRET_PREFIX) : len(SECRET_PREFIX) + _ULID_LENGTH]
+    if (
+        not secret.startswith(SECRET_PREFIX)
+        or len(secret) != len(SECRET_PREFIX) + _ULID_LENGTH + 1 + _TOKEN_LENGTH
+        or secret[len(SECRET_PREFIX) + _ULID_LENGTH] != "_"
+    ):
+        raise _invalid()
+    digest = _hash(secret)
+    row = await conn.fetch_one(_authenticate, {"org": f"org_{organization_ulid}", "hash": digest})
+    if row is None or not hmac.compare_digest(row["key_hash"], digest):
+        raise _invalid()
+    if row["revoked_at"] is not None:
+        raise DomainError(ErrorCode.invalid_api_key, "The API key has been revoked.")
+    now = utcnow()
+    last_used = row["last_used_at"]
+    if last_used is None or now - last_used >= _LAST_USED_RESOLUTION:
+        await conn.execute(_touch, {"org": row["organization_id"], "key_id": row["id"], "now": now})
+    return Caller(
+        organization_id=row["organization_id"],
+        role=row["role"],
+        key_id=row["id"],
+        profile_id=row["profile_id"],
+        is_operator=row["is_operator"],
+    )
+
+
+def _to_model(row: RowMapping | dict[str, Any]) -> ApiKey:
+    status: Literal["active", "revoked"] = "active" if row["revoked_at"] is None else "revoked"
+    return ApiKey(
+        id=row["id"],
+        organization_id=row["organization_id"],
+        name=row["name"],
+        role=row["role"],
+        profile_id=row["profile_id"],
+        hint=f"{SECRET_PREFIX}…{row['hint']}",
+        status=status,
+        created_at=row["created_at"],
+        last_used_at=row["last_used_at"],
+        revoked_at=row["revoked_at"],
+    )
+
+
+async def insert_api_key(
+    conn: Connection,
+    organization_id: str,
+    *,
+    name: str,
+    role: Literal["admin", "member"],
+    profile_id: str | None = None,
+) -> ApiKeyWithSecret:
+    """Write a new key for an organization the caller is already entitled to."""
+    organization_ulid = organization_id.removeprefix("org_")
+    secret = f"{SECRET_PREFIX}{organization_ulid}_{secrets.token_urlsafe(32)}"
+    row = {
+        "organization_id": organization_id,
+        "id": new_id("key"),
+        "name": name,
+        "role": role,
+        "profile_id": profile_id,
+        "key_hash": _hash(secret),
+        "hint": secret[-4:],
+        "created_at": utcnow(),
+        "last_used_at": None,
+        "revoked_at": None,
+    }
+    await conn.execute(insert(_t), row)
+    return ApiKeyWithSecret(**_to_model(row).model_dump(), secret=secret)
+
+
+async def create_api_key(conn: Connection, caller: Caller, data: ApiKeyCreate) -> ApiKeyWithSecret:
+    if data.profile_id is not None:
+        # No profile exists yet to scope a key to; profiles bring the lookup.
+        if not is_valid_id("prof", data.profile_id):
+            raise DomainError(
+                ErrorCode.validation_error,
+                "profile_id must be a profile id (prof_…).",
+                details=[{"field": "profile_id", "type": "id_format"}],
+            )
+        raise not_found(ErrorCode.profile_not_found, "profile", data.profile_id)
+    async with conn.transaction():
+        return await insert_api_key(
+            conn, caller.organization_id, name=data.name, role=data.role, profile_id=None
+        )
+
+
+async def list_api_keys(
+    conn: Connection,
+    caller: Caller,
+    page: PageParams,
+    status: Literal["active", "revoked"] | None = None,
+) -> Page[ApiKey]:
+    statement = select(*_columns).where(_t.c.organization_id == caller.organization_id)
+    if status == "active":
+        statement = statement.where(_t.c.revoked_at.is_(None))
+    elif status == "revoked":
+        statement = statement.where(_t.c.revoked_at.is_not(None))
+    result = await fetch_page(conn, statement, _t.c.id, page)
+    return Page([_to_model(r) for r in result.items], result.has_more, result.next_cursor)
+
+
+async def get_api_key(conn: Connection, caller: Caller, key_id: str) -> ApiKey:
+    row = await conn.fetch_one(_get, {"org": caller.organization_id, "key_id": key_id})
+    if row is None:
+        raise not_found(ErrorCode.api_key_not_found, "API key", key_id)
+    return _to_model(row)
+
+
+async def revoke_api_key(conn: Connection, caller: Caller, key_id: str) -> ApiKey:
+    """Revoke a key; it stops working on its next request. The last active admin key of an
+    organization cannot be revoked, so an organization never locks itself out."""
+    params = {"org": caller.organization_id, "key_id": key_id, "now": utcnow()}
+    async with conn.transaction():
+        await conn.fetch_one(_lock_organization, params)
+        row = await conn.fetch_one(_get, params)
+        if row is None:
+            raise not_found(ErrorCode.api_key_not_found, "API key", key_id)
+        if row["revoked_at"] is not None:
+            raise DomainError(ErrorCode.api_key_revoked, "This API key is already revoked.")
+        if (
+            row["role"] == "admin"
+            and row["profile_id"] is None
+            and await conn.fetch_value(_active_admins, params) <= 1
+        ):
+            raise DomainError(
+                ErrorCode.last_admin_key,
+                "This is the organization's last active admin key; create another first.",
+            )
+        await conn.execute(_revoke, params)
+        return _to_model({**row, "revoked_at": params["now"]})

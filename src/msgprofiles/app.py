@@ -1,0 +1,105 @@
+"""The ASGI application: routers, middleware, error handlers, and the resources they share."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
+from starlette.responses import Response
+
+from msgprofiles import __version__
+from msgprofiles.api_keys import routes as api_key_routes
+from msgprofiles.api_keys.service import authenticate
+from msgprofiles.config import Settings
+from msgprofiles.core.errors import DomainError
+from msgprofiles.core.http import http_error, validation_error
+from msgprofiles.core.logging import configure_logging
+from msgprofiles.core.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from msgprofiles.core.ratelimit import RateLimiter
+from msgprofiles.core.responses import JSONResponse, domain_error_response
+from msgprofiles.db.database import open_database
+from msgprofiles.organizations import routes as organization_routes
+
+DESCRIPTION = """
+The native API of msgprofiles.
+
+* Authenticate with `Authorization: Bearer <api key>` or `x-api-key: <api key>`.
+* Successful responses are `{"data": …, "request_id": "req_…"}`; lists add `has_more` and
+  `next_cursor` (pass it back as `cursor`; `limit` is 1-100).
+* Errors are `{"error": {"code", "message", "details"}, "request_id"}` with a stable `code`.
+* POST and PATCH accept an `Idempotency-Key` header (1-255 characters): the same key with the
+  same request replays the first response (header `Idempotent-Replayed: true`); the same key
+  with a different request is a 422 `idempotency_key_reused`. Keys are kept for 24 hours.
+* Each API key is rate limited; responses carry `RateLimit-Limit`, `RateLimit-Remaining` and
+  `RateLimit-Reset`, and a 429 carries `Retry-After`.
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    configure_logging(settings.log_level, settings.log_format)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        database = open_database(
+            settings.resolved_database_url,
+            pool_size=settings.database_pool_size,
+            busy_timeout_ms=settings.sqlite_busy_timeout_ms,
+        )
+        app.state.database = database
+        try:
+            yield
+        finally:
+            await database.close()
+
+    app = FastAPI(
+        title="msgprofiles",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        default_response_class=JSONResponse,
+    )
+    app.state.settings = settings
+    app.state.authenticate = authenticate
+    app.state.rate_limiter = RateLimiter(settings.rate_limit, settings.redis_url)
+    app.state.idempotency_ttl = timedelta(seconds=settings.idempotency_ttl_seconds)
+
+    app.include_router(organization_routes.router)
+    app.include_router(api_key_routes.router)
+
+    @app.get("/health", tags=["Health"])
+    async def health(request: Request) -> Response:
+        """Liveness and database reachability; no authentication."""
+        ok = await request.app.state.database.ping()
+        return JSONResponse(
+            {"status": "ok" if ok else "unavailable", "database": "ok" if ok else "unreachable"},
+            status_code=200 if ok else 503,
+        )
+
+    # Errors raised outside an ApiRoute (unknown paths, wrong methods) get the same envelope.
+    @app.exception_handler(HTTPException)
+    async def _http_error(request: Request, exc: HTTPException) -> Response:
+        return domain_error_response(http_error(exc.status_code, exc.detail), _rid(request))
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(request: Request, exc: RequestValidationError) -> Response:
+        return domain_error_response(validation_error(exc.errors()), _rid(request))
+
+    @app.exception_handler(DomainError)
+    async def _domain_error(request: Request, exc: DomainError) -> Response:
+        return domain_error_response(exc, _rid(request))
+
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestContextMiddleware, access_log=settings.access_log)
+    return app
+
+
+def _rid(request: Request) -> str:
+    return str(request.scope.get("state", {}).get("request_id", ""))
+
+
+def create_app_from_environment() -> FastAPI:
+    """Factory for `uvicorn --factory` (used by `msgprofiles serve --workers N`)."""
+    return create_app(Settings())

@@ -1,0 +1,243 @@
+"""`msgprofiles`: serve the API, migrate the database, manage organizations and API keys."""
+
+import asyncio
+import os
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, Any, Literal, TypeVar
+
+import typer
+import uvicorn
+
+from msgprofiles.api_keys import service as api_keys
+from msgprofiles.api_keys.schemas import ApiKeyCreate
+from msgprofiles.config import Settings
+from msgprofiles.core.auth import Caller
+from msgprofiles.core.errors import DomainError
+from msgprofiles.core.pagination import PageParams
+from msgprofiles.db.database import Connection, normalize_url, open_database
+from msgprofiles.db.migrate import upgrade
+from msgprofiles.organizations import service as organizations
+from msgprofiles.organizations.schemas import OrganizationCreate
+
+app = typer.Typer(
+    help="msgprofiles: the profiles side of a messaging platform.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+keys_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
+orgs_app = typer.Typer(help="Create and list organizations.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+app.add_typer(orgs_app, name="orgs")
+
+T = TypeVar("T")
+
+DataDir = Annotated[
+    Path | None,
+    typer.Option(
+        help="Where the SQLite file lives. [env: MSGPROFILES_DATA_DIR]", show_default=False
+    ),
+]
+DatabaseUrl = Annotated[
+    str | None,
+    typer.Option(
+        help="sqlite:///… or postgresql://… [env: MSGPROFILES_DATABASE_URL]", show_default=False
+    ),
+]
+
+
+def _settings(data_dir: Path | None, database_url: str | None, **extra: Any) -> Settings:
+    overrides: dict[str, Any] = {k: v for k, v in extra.items() if v is not None}
+    if data_dir is not None:
+        overrides["data_dir"] = data_dir
+    if database_url is not None:
+        overrides["database_url"] = database_url
+    return Settings(**overrides)
+
+
+def _run(settings: Settings, work: Callable[[Connection], Awaitable[T]]) -> T:
+    """Migrate, then run `work` on one connection; domain errors end the command cleanly."""
+    upgrade(settings.resolved_database_url)
+
+    async def go() -> T:
+        database = open_database(settings.resolved_database_url)
+        try:
+            async with database.connect() as conn:
+                return await work(conn)
+        finally:
+            await database.close()
+
+    try:
+        return asyncio.run(go())
+    except DomainError as error:
+        typer.secho(f"error: {error.message} ({error.code})", err=True, fg="red")
+        raise typer.Exit(1) from None
+
+
+def _as_admin(organization_id: str) -> Caller:
+    return Caller(organization_id=organization_id, role="admin")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="[env: MSGPROFILES_HOST]")] = None,
+    port: Annotated[int | None, typer.Option(help="[env: MSGPROFILES_PORT]")] = None,
+    workers: Annotated[
+        int | None, typer.Option(help="API processes (PostgreSQL only). [env: MSGPROFILES_WORKERS]")
+    ] = None,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Migrate the database and serve the API. On an empty database, first create the
+    operator organization and print its admin API key (once)."""
+    settings = _settings(data_dir, database_url, host=host, port=port, workers=workers)
+    url = normalize_url(settings.resolved_database_url)
+    if settings.workers > 1 and url.get_backend_name() == "sqlite":
+        typer.secho(
+            "error: SQLite serves from one process; use PostgreSQL for --workers > 1.",
+            err=True,
+            fg="red",
+        )
+        raise typer.Exit(2)
+    created = _run(settings, organizations.bootstrap_operator)
+    docs = f"{settings.base_url}/docs"
+    if created is not None:
+        typer.echo(
+            "\nCreated the operator organization "
+            f"{created.id}.\nIts admin API key (shown once, store it now):\n\n"
+            f"    {created.api_key.secret}\n"
+        )
+    typer.echo(f"msgprofiles {url.get_backend_name()} at {settings.base_url}  ·  API docs: {docs}")
+    if settings.workers == 1:
+        from msgprofiles.app import create_app
+
+        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None)
+        return
+    # Worker processes build the app from the environment: hand them these settings there.
+    for name, value in settings.model_dump(exclude_none=True).items():
+        os.environ[f"MSGPROFILES_{name.upper()}"] = str(value)
+    uvicorn.run(
+        "msgprofiles.app:create_app_from_environment",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        log_config=None,
+    )
+
+
+@app.command()
+def migrate(data_dir: DataDir = None, database_url: DatabaseUrl = None) -> None:
+    """Bring the database schema up to date (also done by `serve` on start)."""
+    settings = _settings(data_dir, database_url)
+    upgrade(settings.resolved_database_url)
+    typer.echo("database is up to date")
+
+
+@orgs_app.command("create")
+def orgs_create(
+    name: str,
+    email: Annotated[str | None, typer.Option()] = None,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Create an organization and print its first admin API key (once)."""
+
+    async def work(conn: Connection) -> None:
+        try:
+            data = OrganizationCreate(name=name, email=email)
+        except ValueError as error:
+            raise typer.BadParameter(str(error)) from None
+        created = await organizations.create_organization(
+            conn, await organizations.operator_caller(conn), data
+        )
+        typer.echo(f"{created.id}\t{created.name}")
+        typer.echo(f"admin API key (shown once): {created.api_key.secret}")
+
+    _run(_settings(data_dir, database_url), work)
+
+
+@orgs_app.command("list")
+def orgs_list(data_dir: DataDir = None, database_url: DatabaseUrl = None) -> None:
+    """List every organization, newest first."""
+
+    async def work(conn: Connection) -> None:
+        caller = await organizations.operator_caller(conn)
+        cursor = None
+        while True:
+            page = await organizations.list_organizations(conn, caller, PageParams(100, cursor))
+            for org in page.items:
+                operator = "\toperator" if org.is_operator else ""
+                typer.echo(f"{org.id}\t{org.name}\t{org.created_at.isoformat()}{operator}")
+            if not page.has_more:
+                return
+            cursor = page.next_cursor
+
+    _run(_settings(data_dir, database_url), work)
+
+
+@keys_app.command("create")
+def keys_create(
+    org: Annotated[str, typer.Option(help="Organization id (org_…).")],
+    name: Annotated[str, typer.Option()] = "CLI key",
+    role: Annotated[str, typer.Option(help="admin or member")] = "admin",
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Create an API key for an organization and print its secret (once)."""
+    if role not in ("admin", "member"):
+        raise typer.BadParameter("role is admin or member")
+    chosen: Literal["admin", "member"] = "admin" if role == "admin" else "member"
+
+    async def work(conn: Connection) -> None:
+        caller = _as_admin(org)
+        await organizations.get_organization(conn, caller)
+        key = await api_keys.create_api_key(conn, caller, ApiKeyCreate(name=name, role=chosen))
+        typer.echo(f"{key.id}\t{key.role}\t{key.name}")
+        typer.echo(f"secret (shown once): {key.secret}")
+
+    _run(_settings(data_dir, database_url), work)
+
+
+@keys_app.command("list")
+def keys_list(
+    org: Annotated[str, typer.Option(help="Organization id (org_…).")],
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """List an organization's API keys (never their secrets)."""
+
+    async def work(conn: Connection) -> None:
+        caller = _as_admin(org)
+        await organizations.get_organization(conn, caller)
+        cursor = None
+        while True:
+            page = await api_keys.list_api_keys(conn, caller, PageParams(100, cursor))
+            for key in page.items:
+                used = key.last_used_at.isoformat() if key.last_used_at else "never used"
+                typer.echo(f"{key.id}\t{key.role}\t{key.status}\t{key.hint}\t{key.name}\t{used}")
+            if not page.has_more:
+                return
+            cursor = page.next_cursor
+
+    _run(_settings(data_dir, database_url), work)
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    key_id: str,
+    org: Annotated[str, typer.Option(help="Organization id (org_…).")],
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Revoke an API key; it stops working at once."""
+
+    async def work(conn: Connection) -> None:
+        key = await api_keys.revoke_api_key(conn, _as_admin(org), key_id)
+        typer.echo(f"{key.id}\trevoked")
+
+    _run(_settings(data_dir, database_url), work)
+
+
+def main() -> None:
+    app()

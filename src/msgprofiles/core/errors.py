@@ -1,0 +1,91 @@
+"""Domain errors and the one list of stable error codes.
+
+Services raise `DomainError`; the native API and every dialect render it in their own shape.
+A code, once published, never changes meaning.
+"""
+
+from collections.abc import Mapping, Sequence
+from enum import StrEnum
+from typing import Any
+
+
+class ErrorCode(StrEnum):
+    # 400
+    validation_error = "validation_error"
+    invalid_json = "invalid_json"
+    invalid_cursor = "invalid_cursor"
+    invalid_idempotency_key = "invalid_idempotency_key"
+    # 401 / 403
+    unauthenticated = "unauthenticated"
+    invalid_api_key = "invalid_api_key"
+    insufficient_role = "insufficient_role"
+    operator_only = "operator_only"
+    profile_scope_forbidden = "profile_scope_forbidden"
+    # 404 / 405 / 413 / 415
+    not_found = "not_found"
+    organization_not_found = "organization_not_found"
+    api_key_not_found = "api_key_not_found"
+    profile_not_found = "profile_not_found"
+    method_not_allowed = "method_not_allowed"
+    payload_too_large = "payload_too_large"
+    unsupported_media_type = "unsupported_media_type"
+    # 409 / 422 / 429
+    api_key_revoked = "api_key_revoked"
+    last_admin_key = "last_admin_key"
+    idempotency_key_in_progress = "idempotency_key_in_progress"
+    idempotency_key_reused = "idempotency_key_reused"
+    rate_limited = "rate_limited"
+    # 5xx
+    internal_error = "internal_error"
+    service_unavailable = "service_unavailable"
+
+
+STATUS: dict[ErrorCode, int] = {
+    ErrorCode.validation_error: 400,
+    ErrorCode.invalid_json: 400,
+    ErrorCode.invalid_cursor: 400,
+    ErrorCode.invalid_idempotency_key: 400,
+    ErrorCode.unauthenticated: 401,
+    ErrorCode.invalid_api_key: 401,
+    ErrorCode.insufficient_role: 403,
+    ErrorCode.operator_only: 403,
+    ErrorCode.profile_scope_forbidden: 403,
+    ErrorCode.not_found: 404,
+    ErrorCode.organization_not_found: 404,
+    ErrorCode.api_key_not_found: 404,
+    ErrorCode.profile_not_found: 404,
+    ErrorCode.method_not_allowed: 405,
+    ErrorCode.payload_too_large: 413,
+    ErrorCode.unsupported_media_type: 415,
+    ErrorCode.api_key_revoked: 409,
+    ErrorCode.last_admin_key: 409,
+    ErrorCode.idempotency_key_in_progress: 409,
+    ErrorCode.idempotency_key_reused: 422,
+    ErrorCode.rate_limited: 429,
+    ErrorCode.internal_error: 500,
+    ErrorCode.service_unavailable: 503,
+}
+assert set(STATUS) == set(ErrorCode), "every error code needs a status"
+
+
+class DomainError(Exception):
+    """A failure the caller can act on: a stable code, an HTTP status, a human message."""
+
+    def __init__(
+        self,
+        code: ErrorCode,
+        message: str,
+        *,
+        details: Sequence[Mapping[str, Any]] = (),
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.status = STATUS[code]
+        self.message = message
+        self.details = [dict(d) for d in details]
+        self.headers = dict(headers or {})
+
+
+def not_found(code: ErrorCode, what: str, object_id: str) -> DomainError:
+    return DomainError(code, f"No {what} with id '{object_id}'.")

@@ -1,0 +1,221 @@
+"""The route class every API router uses, native or dialect.
+
+For each request it checks one connection out of the pool and holds it to the end, resolves
+the caller once, applies the per-key rate limit, runs `Idempotency-Key` POST/PATCH requests
+through `idempotency`, and renders domain and validation errors. A dialect subclasses it to
+change how the API key is read from the request and how errors look on its wire.
+"""
+
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from datetime import timedelta
+from typing import Annotated, Any
+
+from fastapi import Depends, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException
+
+from msgprofiles.core import idempotency
+from msgprofiles.core.auth import Caller
+from msgprofiles.core.errors import DomainError, ErrorCode
+from msgprofiles.core.ratelimit import RateLimitState
+from msgprofiles.core.responses import domain_error_response
+from msgprofiles.core.schemas import ErrorEnvelope
+from msgprofiles.db.database import Connection, Database
+
+Authenticator = Callable[[Connection, str], Awaitable[Caller]]
+"""Turns an API key secret into a Caller, or raises DomainError (wired by app.py)."""
+
+_IDEMPOTENT_METHODS = frozenset({"POST", "PATCH"})
+_BODY_METHODS = frozenset({"POST", "PATCH", "PUT"})
+
+
+def _require_json(request: Request) -> None:
+    content_type = request.headers.get("content-type")
+    if content_type is None:
+        return
+    media_type = content_type.partition(";")[0].strip().lower()
+    if media_type != "application/json" and not media_type.endswith("+json"):
+        raise DomainError(
+            ErrorCode.unsupported_media_type,
+            "Send the request body as JSON (Content-Type: application/json).",
+        )
+
+
+class ApiRoute(APIRoute):
+    @classmethod
+    def api_key_of(cls, request: Request) -> str | None:
+        """The secret the caller presented: `Authorization: Bearer …` or `x-api-key`."""
+        authorization = request.headers.get("authorization")
+        if authorization is not None:
+            scheme, _, token = authorization.partition(" ")
+            return token.strip() if scheme.lower() == "bearer" and token.strip() else ""
+        return request.headers.get("x-api-key")
+
+    @classmethod
+    def render_error(cls, request: Request, error: DomainError) -> Response:
+        return domain_error_response(error, request.state.request_id)
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def route(request: Request) -> Response:
+            state = request.app.state
+            database: Database = state.database
+            rate: RateLimitState | None = None
+            try:
+                if request.method in _BODY_METHODS:
+                    _require_json(request)
+                    await request.body()  # read before FastAPI does, so 413 surfaces as 413
+                async with database.connect() as conn:
+                    request.state.conn = conn
+                    caller = await self._resolve_caller(request, conn, state.authenticate)
+                    if caller is not None:
+                        rate = await state.rate_limiter.hit(caller.key_id or "cli")
+                        if not rate.allowed:
+                            raise DomainError(
+                                ErrorCode.rate_limited,
+                                "Too many requests for this API key; retry after the "
+                                "Retry-After delay.",
+                                headers=rate.headers(),
+                            )
+                    key = request.headers.get("idempotency-key")
+                    if caller is None or key is None or request.method not in _IDEMPOTENT_METHODS:
+                        response = await handler(request)
+                    else:
+                        response = await self._run_idempotent(
+                            request, conn, caller, key, handler, state.idempotency_ttl
+                        )
+            except DomainError as error:
+                response = self.render_error(request, error)
+            except RequestValidationError as error:
+                response = self.render_error(request, validation_error(error.errors()))
+            except HTTPException as error:
+                response = self.render_error(request, http_error(error.status_code, error.detail))
+            if rate is not None:
+                response.headers.update(rate.headers())
+            return response
+
+        return route
+
+    @classmethod
+    async def _resolve_caller(
+        cls, request: Request, conn: Connection, authenticate: Authenticator
+    ) -> Caller | None:
+        """Authenticate once per request. A missing or bad key is remembered, not raised:
+        only routes that depend on `current_caller` refuse it."""
+        secret = cls.api_key_of(request)
+        request.state.caller = None
+        request.state.auth_error = None
+        if secret is None:
+            return None
+        try:
+            caller = await authenticate(conn, secret)
+        except DomainError as error:
+            request.state.auth_error = error
+            return None
+        request.state.caller = caller
+        request.scope["state"]["caller"] = caller
+        return caller
+
+    @staticmethod
+    async def _run_idempotent(
+        request: Request,
+        conn: Connection,
+        caller: Caller,
+        key: str,
+        handler: Callable[[Request], Awaitable[Response]],
+        ttl: timedelta,
+    ) -> Response:
+        idempotency.validate_key(key)
+        print_ = idempotency.fingerprint(
+            request.method, request.url.path, request.url.query, await request.body()
+        )
+        async with conn.transaction():
+            stored = await idempotency.claim(conn, caller.organization_id, key, print_, ttl)
+            if stored is not None:
+                return Response(
+                    stored.body,
+                    status_code=stored.status,
+                    media_type="application/json",
+                    headers={"Idempotent-Replayed": "true"},
+                )
+            response = await handler(request)
+            if 200 <= response.status_code < 300:
+                await idempotency.record(
+                    conn, caller.organization_id, key, response.status_code, bytes(response.body)
+                )
+            return response
+
+
+def current_caller(request: Request) -> Caller:
+    """FastAPI dependency: the authenticated caller, or 401."""
+    caller: Caller | None = request.state.caller
+    if caller is None:
+        error: DomainError | None = request.state.auth_error
+        raise error or DomainError(
+            ErrorCode.unauthenticated,
+            "Send an API key as `Authorization: Bearer <key>` or `x-api-key: <key>`.",
+        )
+    return caller
+
+
+def current_connection(request: Request) -> Connection:
+    """FastAPI dependency: the request's one database connection."""
+    conn: Connection = request.state.conn
+    return conn
+
+
+def validation_error(errors: Any) -> DomainError:
+    details = [
+        {
+            "field": ".".join(str(part) for part in error.get("loc", ()) if part != "body"),
+            "location": (error.get("loc") or ["body"])[0],
+            "type": error.get("type"),
+            "message": error.get("msg"),
+        }
+        for error in errors
+    ]
+    if any(d["type"] == "json_invalid" for d in details):
+        return DomainError(ErrorCode.invalid_json, "The request body is not valid JSON.")
+    return DomainError(ErrorCode.validation_error, "The request is invalid.", details=details)
+
+
+_HTTP_CODES: Mapping[int, ErrorCode] = {
+    404: ErrorCode.not_found,
+    405: ErrorCode.method_not_allowed,
+    413: ErrorCode.payload_too_large,
+    415: ErrorCode.unsupported_media_type,
+}
+
+
+def http_error(status: int, detail: Any) -> DomainError:
+    code = _HTTP_CODES.get(status, ErrorCode.validation_error)
+    message = detail if isinstance(detail, str) else "The request could not be processed."
+    return DomainError(code, message)
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorEnvelope, "description": description}
+    for status, description in {
+        400: "Invalid request (validation_error, invalid_json, invalid_cursor, …)",
+        401: "Missing, wrong or revoked API key",
+        403: "The key's role or scope does not allow this",
+        404: "Not found (also another organization's object)",
+        409: "Conflict with the current state",
+        413: "Request body too large",
+        422: "Idempotency-Key reused with a different request",
+        429: "Rate limited; see Retry-After",
+    }.items()
+}
+"""Error responses every authenticated route documents in OpenAPI."""
+
+
+def current_request_id(request: Request) -> str:
+    request_id: str = request.state.request_id
+    return request_id
+
+
+CallerDep = Annotated[Caller, Depends(current_caller)]
+ConnDep = Annotated[Connection, Depends(current_connection)]
+RequestIdDep = Annotated[str, Depends(current_request_id)]

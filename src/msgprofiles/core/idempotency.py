@@ -1,0 +1,144 @@
+"""`Idempotency-Key` on POST and PATCH.
+
+The key is claimed inside the same transaction as the request's own writes, and the response
+is stored before that transaction commits. So a request that committed always has its response
+recorded, a request that failed leaves no trace (the caller may retry with the same key), and
+a concurrent request with the same key waits for the first one (SQLite: the writer lock;
+PostgreSQL: the unique index) and then replays its response instead of creating a second
+resource.
+"""
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import (
+    Column,
+    Integer,
+    LargeBinary,
+    String,
+    Table,
+    and_,
+    bindparam,
+    delete,
+    insert,
+    select,
+    update,
+)
+
+from msgprofiles.core.errors import DomainError, ErrorCode
+from msgprofiles.core.time import utcnow
+from msgprofiles.db.database import Connection, IntegrityError
+from msgprofiles.db.metadata import metadata
+from msgprofiles.db.types import UTCDateTime
+
+MAX_KEY_LENGTH = 255
+
+SECRET_FIELDS = frozenset({"secret", "signing_secret", "token"})
+"""Response fields shown once. They are stored as null, so a replay never repeats a secret
+and none sits in plain text in this table."""
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("organization_id", String(40), primary_key=True),
+    Column("key", String(MAX_KEY_LENGTH), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),
+    Column("response_status", Integer, nullable=True),
+    Column("response_body", LargeBinary, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False, index=True),
+)
+
+_t = idempotency_keys
+_this_key = and_(_t.c.organization_id == bindparam("org"), _t.c.key == bindparam("idem_key"))
+_insert = insert(_t).values(
+    organization_id=bindparam("org"),
+    key=bindparam("idem_key"),
+    fingerprint=bindparam("print"),
+    created_at=bindparam("now"),
+)
+_find = select(_t.c.fingerprint, _t.c.response_status, _t.c.response_body, _t.c.created_at).where(
+    _this_key
+)
+_forget = delete(_t).where(_this_key)
+_record = (
+    update(_t)
+    .where(_this_key)
+    .values(response_status=bindparam("status"), response_body=bindparam("body"))
+)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredResponse:
+    status: int
+    body: bytes
+
+
+def validate_key(key: str) -> None:
+    if not 1 <= len(key) <= MAX_KEY_LENGTH or not key.isprintable():
+        raise DomainError(
+            ErrorCode.invalid_idempotency_key,
+            f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} printable characters.",
+        )
+
+
+def fingerprint(method: str, path: str, query: str, body: bytes) -> str:
+    digest = hashlib.sha256(f"{method} {path}?{query}\n".encode())
+    digest.update(body)
+    return digest.hexdigest()
+
+
+async def claim(
+    conn: Connection, organization_id: str, key: str, print_: str, ttl: timedelta
+) -> StoredResponse | None:
+    """Claim `key` for this request inside the caller's open transaction.
+
+    Returns None when the caller should run the request, or the response to replay."""
+    assert conn.in_transaction
+    params = {"org": organization_id, "idem_key": key, "print": print_, "now": utcnow()}
+    for _ in range(2):
+        try:
+            async with conn.transaction():
+                await conn.execute(_insert, params)
+            return None
+        except IntegrityError:
+            pass
+        row = await conn.fetch_one(_find, params)
+        if row is None:  # the other request rolled back in between: claim again
+            continue
+        if row["created_at"] < utcnow() - ttl:
+            await conn.execute(_forget, params)
+            continue
+        if row["fingerprint"] != print_:
+            raise DomainError(
+                ErrorCode.idempotency_key_reused,
+                "This Idempotency-Key was already used for a different request.",
+            )
+        if row["response_status"] is None:  # only possible if a response was not recordable
+            raise DomainError(
+                ErrorCode.idempotency_key_in_progress,
+                "A request with this Idempotency-Key is still being processed.",
+            )
+        return StoredResponse(status=row["response_status"], body=row["response_body"])
+    raise DomainError(
+        ErrorCode.idempotency_key_in_progress,
+        "A request with this Idempotency-Key is still being processed.",
+    )
+
+
+def _without_secrets(value: object) -> object:
+    if isinstance(value, dict):
+        return {k: None if k in SECRET_FIELDS else _without_secrets(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_secrets(v) for v in value]
+    return value
+
+
+async def record(
+    conn: Connection, organization_id: str, key: str, status: int, body: bytes
+) -> None:
+    body = json.dumps(_without_secrets(json.loads(body)), separators=(",", ":")).encode()
+    await conn.execute(
+        _record, {"org": organization_id, "idem_key": key, "status": status, "body": body}
+    )

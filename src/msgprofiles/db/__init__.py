@@ -1,0 +1,3 @@
+from msgprofiles.db.database import Connection, Database, open_database
+
+__all__ = ["Connection", "Database", "open_database"]

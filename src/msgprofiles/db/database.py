@@ -1,0 +1,260 @@
+"""Database access: SQLAlchemy Core statements executed on one connection per request.
+
+Two engines hide behind one small interface (see DESIGN.md, "Data access"):
+
+* SQLite: the standard `sqlite3` driver called inline from async code (its queries take
+  microseconds; a thread hop would cost more). SQLite has one writer, so write transactions are
+  serialized by an in-process lock *before* `BEGIN IMMEDIATE`; a write that waited on SQLite's
+  busy timeout while holding the event loop would stall every other request instead.
+* PostgreSQL: asyncpg through SQLAlchemy's async engine and its connection pool.
+
+`transaction()` nests: the outermost one is a real transaction, inner ones are savepoints, so a
+service can own its transaction and still run inside a caller's (idempotency, jobs).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Executable, RowMapping, create_engine, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import Connection as SyncConnection
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
+
+Params = Mapping[str, Any] | Sequence[Mapping[str, Any]] | None
+
+__all__ = ["Connection", "Database", "IntegrityError", "open_database"]
+
+
+class Connection(ABC):
+    """One database connection, held for the length of a request or a job."""
+
+    @abstractmethod
+    async def fetch_one(self, statement: Executable, params: Params = None) -> RowMapping | None:
+        """The first row, or None."""
+
+    @abstractmethod
+    async def fetch_all(self, statement: Executable, params: Params = None) -> list[RowMapping]:
+        """Every row."""
+
+    @abstractmethod
+    async def execute(self, statement: Executable, params: Params = None) -> int:
+        """Run a write; the number of rows it matched."""
+
+    @abstractmethod
+    def transaction(self) -> contextlib.AbstractAsyncContextManager[None]:
+        """Commit on success, roll back on any exception; nested calls are savepoints."""
+
+    @property
+    @abstractmethod
+    def in_transaction(self) -> bool:
+        """Whether an explicit transaction is open."""
+
+    async def fetch_value(self, statement: Executable, params: Params = None) -> Any:
+        row = await self.fetch_one(statement, params)
+        return None if row is None else next(iter(row.values()))
+
+
+class Database(ABC):
+    url: URL
+
+    @property
+    def dialect(self) -> str:
+        return self.url.get_backend_name()
+
+    @abstractmethod
+    def connect(self) -> contextlib.AbstractAsyncContextManager[Connection]:
+        """Check a connection out of the pool for the length of the block."""
+
+    @abstractmethod
+    async def close(self) -> None:
+        """Close every pooled connection."""
+
+    async def ping(self) -> bool:
+        from sqlalchemy import text
+
+        try:
+            async with self.connect() as conn:
+                return bool(await conn.fetch_value(text("SELECT 1")) == 1)
+        except Exception:
+            return False
+
+
+# --- SQLite -----------------------------------------------------------------------------------
+
+
+class _SQLiteConnection(Connection):
+    def __init__(self, conn: SyncConnection, write_lock: asyncio.Lock) -> None:
+        self._conn = conn
+        self._write_lock = write_lock
+        self._depth = 0
+        self._savepoints = itertools.count()
+
+    @property
+    def in_transaction(self) -> bool:
+        return self._depth > 0
+
+    async def fetch_one(self, statement: Executable, params: Params = None) -> RowMapping | None:
+        return self._conn.execute(statement, params).mappings().first()
+
+    async def fetch_all(self, statement: Executable, params: Params = None) -> list[RowMapping]:
+        return list(self._conn.execute(statement, params).mappings())
+
+    async def execute(self, statement: Executable, params: Params = None) -> int:
+        if self._depth == 0:  # every write goes through the writer lock
+            async with self.transaction():
+                return self._conn.execute(statement, params).rowcount
+        return self._conn.execute(statement, params).rowcount
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[None]:
+        if self._depth == 0:
+            async with self._write_lock:
+                self._conn.exec_driver_sql("BEGIN IMMEDIATE")
+                self._depth = 1
+                try:
+                    yield
+                except BaseException:
+                    self._conn.exec_driver_sql("ROLLBACK")
+                    raise
+                else:
+                    self._conn.exec_driver_sql("COMMIT")
+                finally:
+                    self._depth = 0
+        else:
+            name = f"sp_{next(self._savepoints)}"
+            self._conn.exec_driver_sql(f"SAVEPOINT {name}")
+            self._depth += 1
+            try:
+                yield
+            except BaseException:
+                self._conn.exec_driver_sql(f"ROLLBACK TO {name}")
+                self._conn.exec_driver_sql(f"RELEASE {name}")
+                raise
+            else:
+                self._conn.exec_driver_sql(f"RELEASE {name}")
+            finally:
+                self._depth -= 1
+
+
+class _SQLiteDatabase(Database):
+    def __init__(self, url: URL, pool_size: int, busy_timeout_ms: int) -> None:
+        self.url = url
+        if url.database and url.database != ":memory:":
+            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        # AUTOCOMMIT: SQLAlchemy never issues BEGIN/COMMIT itself; transaction() does, so reads
+        # take no lock and writes take SQLite's lock up front (BEGIN IMMEDIATE).
+        self._engine = create_engine(
+            url.set(drivername="sqlite+pysqlite"),
+            isolation_level="AUTOCOMMIT",
+            pool_size=pool_size,
+            max_overflow=pool_size * 4,
+            connect_args={"check_same_thread": False},
+        )
+
+        @event.listens_for(self._engine, "connect")
+        def _configure(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+            cursor.close()
+
+        self._write_lock = asyncio.Lock()
+
+    @contextlib.asynccontextmanager
+    async def connect(self) -> AsyncIterator[Connection]:
+        with self._engine.connect() as conn:
+            yield _SQLiteConnection(conn, self._write_lock)
+
+    async def close(self) -> None:
+        self._engine.dispose()
+
+
+# --- PostgreSQL -------------------------------------------------------------------------------
+
+
+class _PostgresConnection(Connection):
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+        self._depth = 0
+
+    @property
+    def in_transaction(self) -> bool:
+        return self._depth > 0
+
+    async def fetch_one(self, statement: Executable, params: Params = None) -> RowMapping | None:
+        result = await self._conn.execute(statement, params)
+        return result.mappings().first()
+
+    async def fetch_all(self, statement: Executable, params: Params = None) -> list[RowMapping]:
+        result = await self._conn.execute(statement, params)
+        return list(result.mappings())
+
+    async def execute(self, statement: Executable, params: Params = None) -> int:
+        if self._depth == 0:
+            async with self.transaction():
+                return (await self._conn.execute(statement, params)).rowcount
+        return (await self._conn.execute(statement, params)).rowcount
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[None]:
+        if self._depth == 0:
+            if self._conn.in_transaction():  # end the implicit read-only transaction first
+                await self._conn.commit()
+            async with self._conn.begin():
+                self._depth = 1
+                try:
+                    yield
+                finally:
+                    self._depth = 0
+        else:
+            async with self._conn.begin_nested():
+                self._depth += 1
+                try:
+                    yield
+                finally:
+                    self._depth -= 1
+
+
+class _PostgresDatabase(Database):
+    def __init__(self, url: URL, pool_size: int) -> None:
+        self.url = url
+        self._engine = create_async_engine(
+            url.set(drivername="postgresql+asyncpg"),
+            pool_size=pool_size,
+            max_overflow=pool_size * 2,
+            pool_pre_ping=False,
+        )
+
+    @contextlib.asynccontextmanager
+    async def connect(self) -> AsyncIterator[Connection]:
+        async with self._engine.connect() as conn:
+            yield _PostgresConnection(conn)
+
+    async def close(self) -> None:
+        await self._engine.dispose()
+
+
+def normalize_url(url: str) -> URL:
+    """Accept the URLs people write (`postgres://`, `postgresql://`, `sqlite:///file`)."""
+    parsed = make_url(url.replace("postgres://", "postgresql://", 1))
+    backend = parsed.get_backend_name()
+    if backend not in {"sqlite", "postgresql"}:
+        raise ValueError(f"unsupported database {backend!r}: use sqlite:/// or postgresql://")
+    return parsed.set(drivername=backend)
+
+
+def open_database(url: str, *, pool_size: int = 10, busy_timeout_ms: int = 5_000) -> Database:
+    parsed = normalize_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return _SQLiteDatabase(parsed, pool_size, busy_timeout_ms)
+    return _PostgresDatabase(parsed, pool_size)

@@ -1,0 +1,114 @@
+"""Organizations: the tenants. Each owns everything else; the operator organization, created on
+the first start, runs the installation and is the only one that can create other tenants."""
+
+from typing import Any
+
+from sqlalchemy import RowMapping, bindparam, func, insert, select, update
+
+from msgprofiles.api_keys.service import insert_api_key
+from msgprofiles.core.auth import Caller
+from msgprofiles.core.errors import DomainError, ErrorCode, not_found
+from msgprofiles.core.ids import new_id
+from msgprofiles.core.pagination import Page, PageParams, fetch_page
+from msgprofiles.core.time import utcnow
+from msgprofiles.db.database import Connection
+from msgprofiles.organizations.models import organizations
+from msgprofiles.organizations.schemas import (
+    Organization,
+    OrganizationCreate,
+    OrganizationCreated,
+    OrganizationUpdate,
+)
+
+_t = organizations
+_get = select(_t).where(_t.c.id == bindparam("org"))
+_count = select(func.count()).select_from(_t)
+
+
+def _to_model(row: RowMapping | dict[str, Any]) -> Organization:
+    return Organization.model_validate(dict(row))
+
+
+async def _insert(
+    conn: Connection, name: str, email: str | None, metadata: dict[str, str], is_operator: bool
+) -> OrganizationCreated:
+    now = utcnow()
+    organization_id = new_id("org")
+    row: dict[str, Any] = {
+        "id": organization_id,
+        "name": name,
+        "email": email,
+        "metadata": metadata,
+        "is_operator": is_operator,
+        "created_at": now,
+        "updated_at": now,
+    }
+    await conn.execute(insert(_t), row)
+    key = await insert_api_key(conn, organization_id, name="Initial admin key", role="admin")
+    return OrganizationCreated(**_to_model(row).model_dump(), api_key=key)
+
+
+async def create_organization(
+    conn: Connection, caller: Caller, data: OrganizationCreate
+) -> OrganizationCreated:
+    """Create a tenant with a first admin key (operator only)."""
+    caller.require_operator()
+    async with conn.transaction():
+        return await _insert(conn, data.name, data.email, data.metadata, is_operator=False)
+
+
+async def bootstrap_operator(conn: Connection) -> OrganizationCreated | None:
+    """On an empty database, create the operator organization and its admin key; otherwise
+    nothing. Safe to run on every start."""
+    async with conn.transaction():
+        if await conn.fetch_value(_count):
+            return None
+        return await _insert(conn, "Operator", None, {}, is_operator=True)
+
+
+async def operator_caller(conn: Connection) -> Caller:
+    """The operator organization acting for itself, for the command line."""
+    row = await conn.fetch_one(select(_t.c.id).where(_t.c.is_operator.is_(True)).limit(1))
+    if row is None:
+        raise DomainError(
+            ErrorCode.organization_not_found,
+            "There is no operator organization yet: start the service once (msgprofiles serve).",
+        )
+    return Caller(organization_id=row["id"], role="admin", is_operator=True)
+
+
+async def list_organizations(
+    conn: Connection, caller: Caller, page: PageParams
+) -> Page[Organization]:
+    caller.require_operator()
+    result = await fetch_page(conn, select(_t), _t.c.id, page)
+    return Page([_to_model(r) for r in result.items], result.has_more, result.next_cursor)
+
+
+async def get_organization(conn: Connection, caller: Caller) -> Organization:
+    row = await conn.fetch_one(_get, {"org": caller.organization_id})
+    if row is None:  # the key outlived its organization: nothing to show
+        raise not_found(ErrorCode.organization_not_found, "organization", caller.organization_id)
+    return _to_model(row)
+
+
+async def update_organization(
+    conn: Connection, caller: Caller, data: OrganizationUpdate
+) -> Organization:
+    changes: dict[str, Any] = {}
+    for field in data.model_fields_set:
+        value = getattr(data, field)
+        if value is None and field != "email":
+            raise DomainError(
+                ErrorCode.validation_error,
+                f"{field} cannot be null.",
+                details=[{"field": field, "type": "null"}],
+            )
+        changes[field] = value
+    async with conn.transaction():
+        current = await get_organization(conn, caller)
+        if not changes:
+            return current
+        changes["updated_at"] = utcnow()
+        await conn.execute(update(_t).where(_t.c.id == caller.organization_id).values(**changes))
+        return current.model_copy(update=changes)

@@ -182,6 +182,7 @@ def validation_error(errors: Any) -> DomainError:
 
 
 _HTTP_CODES: Mapping[int, ErrorCode] = {
+    400: ErrorCode.invalid_json,  # FastAPI: a body it could not decode
     404: ErrorCode.not_found,
     405: ErrorCode.method_not_allowed,
     413: ErrorCode.payload_too_large,

@@ -31,8 +31,12 @@ class RateLimitState:
 class RateLimiter:
     def __init__(self, rate: str, redis_url: str | None = None) -> None:
         self.item: RateLimitItem = parse(rate)
-        uri = f"async+{redis_url}" if redis_url else "async+memory://"
-        self._limiter = MovingWindowRateLimiter(storage_from_string(uri))
+        storage = (
+            storage_from_string(f"async+{redis_url}", implementation="redispy")
+            if redis_url
+            else storage_from_string("async+memory://")
+        )
+        self._limiter = MovingWindowRateLimiter(storage)
 
     async def hit(self, identity: str) -> RateLimitState:
         allowed = await self._limiter.hit(self.item, identity)

@@ -1,0 +1,168 @@
+"""Fixtures: the app on a real database, an HTTP client, organizations with keys.
+
+The suite runs on SQLite by default. Set MSGPROFILES_TEST_DATABASE_URL to a PostgreSQL server
+(e.g. postgresql://postgres@127.0.0.1:5432/postgres) to run it there: a database of its own
+is created for the run and dropped afterwards.
+"""
+
+import asyncio
+import os
+import secrets
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy.engine import make_url
+
+from msgprofiles.app import create_app
+from msgprofiles.config import Settings
+from msgprofiles.db.database import Database
+from msgprofiles.db.migrate import upgrade
+from msgprofiles.organizations.service import bootstrap_operator
+
+POSTGRES_SERVER = os.environ.get("MSGPROFILES_TEST_DATABASE_URL", "")
+
+
+def make_database(tmp_dir: Path, name: str) -> tuple[str, Callable[[], None]]:
+    """A fresh, migrated database: a SQLite file, or a new PostgreSQL database."""
+    if not POSTGRES_SERVER:
+        url = f"sqlite:///{tmp_dir / f'{name}.sqlite3'}"
+        upgrade(url)
+        return url, lambda: None
+    server = make_url(POSTGRES_SERVER.replace("postgresql://", "postgresql+asyncpg://", 1))
+    database = f"msgprofiles_test_{name}_{secrets.token_hex(4)}"
+    asyncio.run(_admin(server, f'CREATE DATABASE "{database}"'))
+    url = server.set(drivername="postgresql", database=database).render_as_string(
+        hide_password=False
+    )
+    upgrade(url)
+    return url, lambda: asyncio.run(_admin(server, f'DROP DATABASE "{database}" WITH (FORCE)'))
+
+
+async def _admin(server: object, statement: str) -> None:
+    import asyncpg
+
+    url = make_url(str(server))
+    conn = await asyncpg.connect(
+        host=url.host,
+        port=url.port,
+        user=url.username,
+        password=url.password,
+        database=url.database or "postgres",
+    )
+    try:
+        await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    url, drop = make_database(tmp_path_factory.mktemp("db"), "main")
+    yield url
+    drop()
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return Settings(
+        database_url=database_url,
+        data_dir=tmp_path_factory.mktemp("data"),
+        rate_limit="100000/second",
+        log_level="info",
+    )
+
+
+@pytest.fixture(scope="session")
+async def app(settings: Settings) -> AsyncIterator[object]:
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture(scope="session")
+async def client(app: object) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        yield http
+
+
+@pytest.fixture(scope="session")
+def database(app: object) -> Database:
+    db: Database = app.state.database  # type: ignore[attr-defined]
+    return db
+
+
+@pytest.fixture(scope="session")
+async def operator_key(database: Database) -> str:
+    async with database.connect() as conn:
+        created = await bootstrap_operator(conn)
+    assert created is not None and created.api_key.secret
+    return created.api_key.secret
+
+
+@dataclass
+class Org:
+    """An organization made for one test, with one key of each role."""
+
+    id: str
+    admin_key: str
+    member_key: str
+    client: httpx.AsyncClient
+
+    def headers(self, key: str | None = None, **extra: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {key or self.admin_key}", **extra}
+
+    async def get(self, path: str, key: str | None = None, **kw: object) -> httpx.Response:
+        return await self.client.get(path, headers=self.headers(key), **kw)  # type: ignore[arg-type]
+
+    async def post(
+        self, path: str, json: object = None, key: str | None = None, **headers: str
+    ) -> httpx.Response:
+        return await self.client.post(path, json=json, headers=self.headers(key, **headers))
+
+    async def patch(
+        self, path: str, json: object = None, key: str | None = None, **headers: str
+    ) -> httpx.Response:
+        return await self.client.patch(path, json=json, headers=self.headers(key, **headers))
+
+    async def delete(self, path: str, key: str | None = None) -> httpx.Response:
+        return await self.client.delete(path, headers=self.headers(key))
+
+
+async def create_org(client: httpx.AsyncClient, operator_key: str, name: str = "Acme") -> Org:
+    response = await client.post(
+        "/v1/organizations",
+        json={"name": name},
+        headers={"Authorization": f"Bearer {operator_key}"},
+    )
+    assert response.status_code == 201, response.text
+    data = response.json()["data"]
+    admin_key = data["api_key"]["secret"]
+    member = await client.post(
+        "/v1/api_keys",
+        json={"name": "member", "role": "member"},
+        headers={"Authorization": f"Bearer {admin_key}"},
+    )
+    assert member.status_code == 201, member.text
+    return Org(data["id"], admin_key, member.json()["data"]["secret"], client)
+
+
+@pytest.fixture
+async def org(client: httpx.AsyncClient, operator_key: str) -> Org:
+    return await create_org(client, operator_key)
+
+
+@pytest.fixture
+async def other_org(client: httpx.AsyncClient, operator_key: str) -> Org:
+    return await create_org(client, operator_key, name="Other tenant")
+
+
+@pytest.fixture
+def fresh_database(tmp_path: Path) -> Iterator[str]:
+    """A database of its own, for tests that need an empty one."""
+    url, drop = make_database(tmp_path, "fresh")
+    yield url
+    drop()

@@ -1,0 +1,136 @@
+"""The conventions every endpoint shares: envelopes, request ids, malformed input, logs."""
+
+import json
+
+import pytest
+
+from tests.conftest import Org
+
+
+async def test_request_id_is_echoed_or_made(org: Org, client):
+    r = await client.get(
+        "/v1/organization", headers=org.headers(**{"X-Request-Id": "trace-abc.123"})
+    )
+    assert r.headers["x-request-id"] == "trace-abc.123"
+    assert r.json()["request_id"] == "trace-abc.123"
+    r = await client.get("/v1/organization", headers=org.headers(**{"X-Request-Id": "bad id!"}))
+    assert r.headers["x-request-id"].startswith("req_")
+    r = await client.get("/v1/nowhere")
+    assert r.status_code == 404 and r.json()["request_id"] == r.headers["x-request-id"]
+
+
+@pytest.mark.parametrize(
+    ("content", "content_type", "status", "code"),
+    [
+        (b"{not json", "application/json", 400, "invalid_json"),
+        (b"[1, 2]", "application/json", 400, "validation_error"),
+        (b'"text"', "application/json", 400, "validation_error"),
+        (b"", "application/json", 400, "validation_error"),
+        (b'{"name": "x"}', "text/plain", 415, "unsupported_media_type"),
+        (b"name=x", "application/x-www-form-urlencoded", 415, "unsupported_media_type"),
+        (b'{"name": "\xff"}', "application/json", 400, "invalid_json"),
+    ],
+)
+async def test_malformed_bodies_are_4xx_and_change_nothing(
+    org: Org, client, content, content_type, status, code
+):
+    before = len((await org.get("/v1/api_keys")).json()["data"])
+    r = await client.post(
+        "/v1/api_keys", content=content, headers=org.headers(**{"Content-Type": content_type})
+    )
+    assert r.status_code == status, r.text
+    assert r.json()["error"]["code"] == code
+    assert len((await org.get("/v1/api_keys")).json()["data"]) == before
+
+
+async def test_oversize_bodies_are_413(org: Org, client, settings):
+    big = json.dumps({"name": "x" * (settings.max_body_bytes + 1)})
+    r = await client.post(
+        "/v1/api_keys", content=big, headers=org.headers(**{"Content-Type": "application/json"})
+    )
+    assert r.status_code == 413
+    assert r.json()["error"]["code"] == "payload_too_large"
+
+    async def chunks():  # no Content-Length: the limit applies while streaming
+        for _ in range(settings.max_body_bytes // 65536 + 2):
+            yield b"x" * 65536
+
+    r = await client.post(
+        "/v1/api_keys",
+        content=chunks(),
+        headers=org.headers(**{"Content-Type": "application/json"}),
+    )
+    assert r.status_code == 413
+
+
+@pytest.mark.parametrize(
+    ("params", "code"),
+    [
+        ({"limit": 0}, "validation_error"),
+        ({"limit": 101}, "validation_error"),
+        ({"limit": "ten"}, "validation_error"),
+        ({"cursor": "%%%"}, "invalid_cursor"),
+        ({"cursor": "bm90LWEtY3Vyc29y"}, "invalid_cursor"),
+        ({"status": "deleted"}, "validation_error"),
+    ],
+)
+async def test_bad_list_parameters_are_400(org: Org, params, code):
+    r = await org.get("/v1/api_keys", params=params)
+    assert r.status_code == 400, r.text
+    assert r.json()["error"]["code"] == code
+
+
+async def test_unknown_paths_and_methods_use_the_error_envelope(client, org: Org):
+    r = await client.get("/v1/unknown", headers=org.headers())
+    assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
+    r = await client.put("/v1/organization", json={}, headers=org.headers())
+    assert r.status_code == 405 and r.json()["error"]["code"] == "method_not_allowed"
+
+
+async def test_health_checks_the_database(client):
+    r = await client.get("/health")
+    assert r.status_code == 200
+    assert r.json() == {"status": "ok", "database": "ok"}
+
+
+async def test_openapi_documents_every_endpoint_with_its_errors(client):
+    spec = (await client.get("/openapi.json")).json()
+    expected = {
+        ("post", "/v1/organizations"),
+        ("get", "/v1/organizations"),
+        ("get", "/v1/organization"),
+        ("patch", "/v1/organization"),
+        ("post", "/v1/api_keys"),
+        ("get", "/v1/api_keys"),
+        ("get", "/v1/api_keys/{key_id}"),
+        ("delete", "/v1/api_keys/{key_id}"),
+    }
+    found = {(m, p) for p, ops in spec["paths"].items() for m in ops if p.startswith("/v1/")}
+    assert found == expected
+    for method, path in expected:
+        operation = spec["paths"][path][method]
+        assert operation.get("description"), f"{method} {path} has no description"
+        for status in ("400", "401", "403", "404", "429"):
+            ref = operation["responses"][status]["content"]["application/json"]["schema"]["$ref"]
+            assert ref.endswith("/ErrorEnvelope")
+        success = next(s for s in operation["responses"] if s.startswith("2"))
+        assert "schema" in operation["responses"][success]["content"]["application/json"]
+    assert (await client.get("/docs")).status_code == 200
+
+
+async def test_logs_carry_the_request_id_and_never_a_secret(org: Org, client, capsys):
+    created = await org.post("/v1/api_keys", {"name": "logged"}, **{"X-Request-Id": "log-check-1"})
+    secret = created.json()["data"]["secret"]
+    await client.get(
+        "/v1/organization", headers={"x-api-key": secret, "X-Request-Id": "log-check-2"}
+    )
+    await client.get("/v1/organization", headers={"x-api-key": secret[:-2] + "zz"})
+    out = capsys.readouterr().out
+    lines = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    request_lines = [line for line in lines if line.get("event") == "request"]
+    assert any(
+        line["request_id"] == "log-check-1" and line["status"] == 201 for line in request_lines
+    )
+    assert any(line["request_id"] == "log-check-2" for line in request_lines)
+    assert secret not in out and secret[:-2] not in out
+    assert org.admin_key not in out

@@ -1,0 +1,64 @@
+import httpx
+import pytest
+
+from msgprofiles.app import create_app
+from tests.conftest import create_org
+
+
+@pytest.fixture
+async def limited(settings, operator_key, request):
+    """A second app on the same database with a budget of 3 requests a minute per key."""
+    redis_url = getattr(request, "param", None)
+    app = create_app(settings.model_copy(update={"rate_limit": "3/minute", "redis_url": redis_url}))
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            yield client
+
+
+async def test_each_key_has_its_own_budget_and_429_says_when_to_retry(
+    limited, client, operator_key
+):
+    org = await create_org(client, operator_key, "Busy")
+    statuses = []
+    for _ in range(4):
+        r = await limited.get("/v1/organization", headers={"x-api-key": org.admin_key})
+        statuses.append(r.status_code)
+    assert statuses == [200, 200, 200, 429]
+    assert r.json()["error"]["code"] == "rate_limited"
+    assert 1 <= int(r.headers["Retry-After"]) <= 60
+    assert r.headers["RateLimit-Limit"] == "3" and r.headers["RateLimit-Remaining"] == "0"
+    other = await limited.get("/v1/organization", headers={"x-api-key": org.member_key})
+    assert other.status_code == 200 and other.headers["RateLimit-Remaining"] == "2"
+
+
+async def test_a_rate_limited_write_changes_nothing(limited, client, operator_key):
+    org = await create_org(client, operator_key, "Busy writer")
+    for _ in range(3):
+        await limited.get("/v1/organization", headers={"x-api-key": org.admin_key})
+    r = await limited.patch(
+        "/v1/organization", json={"name": "Nope"}, headers={"x-api-key": org.admin_key}
+    )
+    assert r.status_code == 429
+    assert (await org.get("/v1/organization")).json()["data"]["name"] == "Busy writer"
+
+
+@pytest.mark.parametrize("limited", ["redis://127.0.0.1:6379/0"], indirect=True)
+async def test_redis_shares_one_budget_between_processes(limited, settings, client, operator_key):
+    org = await create_org(client, operator_key, "Shared budget")
+    second = create_app(
+        settings.model_copy(
+            update={"rate_limit": "3/minute", "redis_url": "redis://127.0.0.1:6379/0"}
+        )
+    )
+    async with second.router.lifespan_context(second):
+        transport = httpx.ASGITransport(app=second)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as other:
+            headers = {"x-api-key": org.admin_key}
+            codes = [
+                (await limited.get("/v1/organization", headers=headers)).status_code,
+                (await other.get("/v1/organization", headers=headers)).status_code,
+                (await limited.get("/v1/organization", headers=headers)).status_code,
+                (await other.get("/v1/organization", headers=headers)).status_code,
+            ]
+    assert codes == [200, 200, 200, 429]

@@ -1,0 +1,3 @@
+from msgprofiles.cli import main
+
+main()

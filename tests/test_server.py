@@ -1,6 +1,7 @@
 """The service as a user runs it: `msgprofiles serve`, a real process on a real port."""
 
 import asyncio
+import json
 import os
 import re
 import signal
@@ -89,7 +90,14 @@ def test_first_start_prints_the_operator_key_once_and_a_restart_keeps_data(
     second = "\n".join(second_lines)
     assert not KEY.findall(second), "a second start prints no key, and logs never show one"
     assert created["secret"] not in second
-    assert '"event": "request"' in second and '"path": "/v1/api_keys"' in second
+    logged = [json.loads(line) for line in second_lines if line.startswith("{")]
+    assert any(
+        line.get("event") == "request"
+        and line.get("path") == "/v1/api_keys"
+        and line.get("status") == 201
+        and line.get("request_id", "").startswith("req_")
+        for line in logged
+    )
 
     if not POSTGRES_SERVER:
         assert (data_dir / "msgprofiles.sqlite3").exists()

@@ -1,10 +1,10 @@
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
 
 from msgprofiles.api_keys import service
 from msgprofiles.api_keys.schemas import ApiKey, ApiKeyCreate, ApiKeyWithSecret
-from msgprofiles.core.http import ERROR_RESPONSES, ApiRoute, CallerDep, ConnDep, RequestIdDep
+from msgprofiles.core.http import ERROR_RESPONSES, ApiRoute, Ctx
 from msgprofiles.core.pagination import PageParams, page_params
 from msgprofiles.core.schemas import Envelope, ListEnvelope
 
@@ -13,53 +13,37 @@ router = APIRouter(
 )
 
 
-@router.post("", status_code=201)
-async def create_api_key(
-    body: ApiKeyCreate, caller: CallerDep, conn: ConnDep, request_id: RequestIdDep
-) -> Envelope[ApiKeyWithSecret]:
+@router.post("", status_code=201, response_model=Envelope[ApiKeyWithSecret])
+async def create_api_key(body: ApiKeyCreate, ctx: Ctx) -> Response:
     """Create an API key for your organization (admin keys only). The `secret` is in this
     response only: msgprofiles keeps just a hash of it."""
-    caller.require_organization_scope()
-    caller.require_admin()
-    key = await service.create_api_key(conn, caller, body)
-    return Envelope(data=key, request_id=request_id)
+    ctx.caller.require_organization_scope()
+    ctx.caller.require_admin()
+    return ctx.ok(await service.create_api_key(ctx.conn, ctx.caller, body), 201)
 
 
-@router.get("")
+@router.get("", response_model=ListEnvelope[ApiKey])
 async def list_api_keys(
-    caller: CallerDep,
-    conn: ConnDep,
-    request_id: RequestIdDep,
+    ctx: Ctx,
     page: Annotated[PageParams, Depends(page_params)],
     status: Annotated[Literal["active", "revoked"] | None, Query()] = None,
-) -> ListEnvelope[ApiKey]:
+) -> Response:
     """Your organization's API keys, newest first. Secrets are never listed."""
-    caller.require_organization_scope()
-    result = await service.list_api_keys(conn, caller, page, status)
-    return ListEnvelope(
-        data=result.items,
-        has_more=result.has_more,
-        next_cursor=result.next_cursor,
-        request_id=request_id,
-    )
+    ctx.caller.require_organization_scope()
+    return ctx.page(await service.list_api_keys(ctx.conn, ctx.caller, page, status))
 
 
-@router.get("/{key_id}")
-async def get_api_key(
-    key_id: str, caller: CallerDep, conn: ConnDep, request_id: RequestIdDep
-) -> Envelope[ApiKey]:
+@router.get("/{key_id}", response_model=Envelope[ApiKey])
+async def get_api_key(key_id: str, ctx: Ctx) -> Response:
     """One API key of your organization."""
-    caller.require_organization_scope()
-    return Envelope(data=await service.get_api_key(conn, caller, key_id), request_id=request_id)
+    ctx.caller.require_organization_scope()
+    return ctx.ok(await service.get_api_key(ctx.conn, ctx.caller, key_id))
 
 
-@router.delete("/{key_id}")
-async def revoke_api_key(
-    key_id: str, caller: CallerDep, conn: ConnDep, request_id: RequestIdDep
-) -> Envelope[ApiKey]:
+@router.delete("/{key_id}", response_model=Envelope[ApiKey])
+async def revoke_api_key(key_id: str, ctx: Ctx) -> Response:
     """Revoke an API key (admin keys only). It stops working at once; the record stays, with
     `status: revoked`."""
-    caller.require_organization_scope()
-    caller.require_admin()
-    key = await service.revoke_api_key(conn, caller, key_id)
-    return Envelope(data=key, request_id=request_id)
+    ctx.caller.require_organization_scope()
+    ctx.caller.require_admin()
+    return ctx.ok(await service.revoke_api_key(ctx.conn, ctx.caller, key_id))

@@ -8,10 +8,11 @@ open), and lets a malformed key be refused without touching the database."""
 import hashlib
 import hmac
 import secrets
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any, Literal
 
-from sqlalchemy import RowMapping, and_, bindparam, func, insert, select, update
+from sqlalchemy import and_, bindparam, func, insert, select, update
 
 from msgprofiles.api_keys.models import api_keys
 from msgprofiles.api_keys.schemas import ApiKey, ApiKeyCreate, ApiKeyWithSecret
@@ -20,7 +21,7 @@ from msgprofiles.core.errors import DomainError, ErrorCode, not_found
 from msgprofiles.core.ids import is_valid_id, new_id
 from msgprofiles.core.pagination import Page, PageParams, fetch_page
 from msgprofiles.core.time import utcnow
-from msgprofiles.db.database import Connection
+from msgprofiles.db.database import Connection, prepare
 from msgprofiles.organizations.models import organizations
 
 SECRET_PREFIX = "mpk_"
@@ -30,7 +31,7 @@ _LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 _t = api_keys
 
-_authenticate = (
+_authenticate = prepare(
     select(
         _t.c.id,
         _t.c.organization_id,
@@ -44,26 +45,31 @@ _authenticate = (
     .join(organizations, organizations.c.id == _t.c.organization_id)
     .where(_t.c.organization_id == bindparam("org"), _t.c.key_hash == bindparam("hash"))
 )
-_touch = (
+_touch = prepare(
     update(_t)
     .where(_t.c.organization_id == bindparam("org"), _t.c.id == bindparam("key_id"))
     .values(last_used_at=bindparam("now"))
 )
 _columns = [c for c in _t.c if c.key != "key_hash"]
 _this_key = and_(_t.c.organization_id == bindparam("org"), _t.c.id == bindparam("key_id"))
-_get = select(*_columns).where(_this_key)
-_revoke = update(_t).where(_this_key, _t.c.revoked_at.is_(None)).values(revoked_at=bindparam("now"))
+_get = prepare(select(*_columns).where(_this_key))
+_revoke = prepare(
+    update(_t).where(_this_key, _t.c.revoked_at.is_(None)).values(revoked_at=bindparam("now"))
+)
 # Serializes revocations within one organization (PostgreSQL; SQLite has one writer anyway),
 # so two concurrent revocations cannot both pass the last-admin check.
-_lock_organization = (
+_lock_organization = prepare(
     select(organizations.c.id).where(organizations.c.id == bindparam("org")).with_for_update()
 )
-_active_admins = select(func.count()).where(
-    _t.c.organization_id == bindparam("org"),
-    _t.c.role == "admin",
-    _t.c.profile_id.is_(None),
-    _t.c.revoked_at.is_(None),
+_active_admins = prepare(
+    select(func.count()).where(
+        _t.c.organization_id == bindparam("org"),
+        _t.c.role == "admin",
+        _t.c.profile_id.is_(None),
+        _t.c.revoked_at.is_(None),
+    )
 )
+_insert = prepare(insert(_t))
 
 
 def _hash(secret: str) -> str:
@@ -102,7 +108,7 @@ async def authenticate(conn: Connection, secret: str) -> Caller:
     )
 
 
-def _to_model(row: RowMapping | dict[str, Any]) -> ApiKey:
+def _to_model(row: Mapping[Any, Any]) -> ApiKey:
     status: Literal["active", "revoked"] = "active" if row["revoked_at"] is None else "revoked"
     return ApiKey(
         id=row["id"],
@@ -141,7 +147,7 @@ async def insert_api_key(
         "last_used_at": None,
         "revoked_at": None,
     }
-    await conn.execute(insert(_t), row)
+    await conn.execute(_insert, row)
     return ApiKeyWithSecret(**_to_model(row).model_dump(), secret=secret)
 
 

@@ -29,7 +29,7 @@ from sqlalchemy import (
 
 from msgprofiles.core.errors import DomainError, ErrorCode
 from msgprofiles.core.time import utcnow
-from msgprofiles.db.database import Connection, IntegrityError
+from msgprofiles.db.database import Connection, IntegrityError, prepare
 from msgprofiles.db.metadata import metadata
 from msgprofiles.db.types import UTCDateTime
 
@@ -52,17 +52,21 @@ idempotency_keys = Table(
 
 _t = idempotency_keys
 _this_key = and_(_t.c.organization_id == bindparam("org"), _t.c.key == bindparam("idem_key"))
-_insert = insert(_t).values(
-    organization_id=bindparam("org"),
-    key=bindparam("idem_key"),
-    fingerprint=bindparam("print"),
-    created_at=bindparam("now"),
+_insert = prepare(
+    insert(_t).values(
+        organization_id=bindparam("org"),
+        key=bindparam("idem_key"),
+        fingerprint=bindparam("print"),
+        created_at=bindparam("now"),
+    )
 )
-_find = select(_t.c.fingerprint, _t.c.response_status, _t.c.response_body, _t.c.created_at).where(
-    _this_key
+_find = prepare(
+    select(_t.c.fingerprint, _t.c.response_status, _t.c.response_body, _t.c.created_at).where(
+        _this_key
+    )
 )
-_forget = delete(_t).where(_this_key)
-_record = (
+_forget = prepare(delete(_t).where(_this_key))
+_record = prepare(
     update(_t)
     .where(_this_key)
     .values(response_status=bindparam("status"), response_body=bindparam("body"))

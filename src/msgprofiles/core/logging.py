@@ -1,32 +1,32 @@
 """Structured logs: one JSON object per line, the request id bound through a contextvar so
-every line of a request carries it. A last processor scrubs anything shaped like one of our
-secrets, as a safety net behind the rule that secrets are never passed to a logger."""
+every line of a request carries it. The rendered line is scrubbed of anything shaped like one
+of our secrets, as a safety net behind the rule that secrets are never passed to a logger."""
 
 import logging
 import re
 import sys
-from collections.abc import MutableMapping
+from collections.abc import Callable, MutableMapping
 from typing import Any
 
 import structlog
+from pydantic_core import to_json
 
-_SECRET = re.compile(r"\b(mpk|whsec|csl_tok)_[A-Za-z0-9_\-]{8,}")
-
-
-def _scrub(value: Any) -> Any:
-    if isinstance(value, str):
-        return _SECRET.sub(lambda m: f"{m.group(1)}_[redacted]", value)
-    if isinstance(value, dict):
-        return {k: _scrub(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_scrub(v) for v in value]
-    return value
+_SECRET = re.compile(r"\b(mpk|whsec)_[A-Za-z0-9_\-]{8,}")
 
 
-def scrub_secrets(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> Any:
-    for key, value in event.items():
-        event[key] = _scrub(value)
-    return event
+def redact(text: str) -> str:
+    return _SECRET.sub(lambda match: f"{match.group(1)}_[redacted]", text)
+
+
+def _json(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> str:
+    return to_json(event, fallback=str).decode()
+
+
+def _redacting(renderer: Callable[..., str]) -> Callable[..., str]:
+    def render(logger: Any, name: str, event: MutableMapping[str, Any]) -> str:
+        return redact(renderer(logger, name, event))
+
+    return render
 
 
 class _Stdout:
@@ -40,37 +40,24 @@ class _Stdout:
 
 
 def configure_logging(level: str = "info", fmt: str = "json") -> None:
-    renderer: Any = (
-        structlog.processors.JSONRenderer()
-        if fmt == "json"
-        else structlog.dev.ConsoleRenderer(colors=False)
-    )
+    renderer = _redacting(_json if fmt == "json" else structlog.dev.ConsoleRenderer(colors=False))
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
     structlog.configure(
-        processors=[
-            *shared,
-            structlog.processors.format_exc_info,
-            scrub_secrets,
-            renderer,
-        ],
+        processors=[*shared, structlog.processors.format_exc_info, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
         logger_factory=structlog.WriteLoggerFactory(_Stdout()),  # type: ignore[arg-type]
-        cache_logger_on_first_use=False,
+        cache_logger_on_first_use=True,
     )
     # Libraries (uvicorn, alembic) log through the standard library: render them the same way.
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             foreign_pre_chain=shared,
-            processors=[
-                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-                scrub_secrets,
-                renderer,
-            ],
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
         )
     )
     root = logging.getLogger()

@@ -17,35 +17,102 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import sqlite3
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Executable, RowMapping, create_engine, event
+from sqlalchemy import ClauseElement, Dialect, Executable, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.engine import Connection as SyncConnection
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.types import TypeEngine
 
-Params = Mapping[str, Any] | Sequence[Mapping[str, Any]] | None
+Params = Mapping[str, Any] | None
+Row = Mapping[Any, Any]
 
-__all__ = ["Connection", "Database", "IntegrityError", "open_database"]
+__all__ = ["Connection", "Database", "IntegrityError", "Prepared", "open_database", "prepare"]
+
+
+class Prepared:
+    """A statement built once at import and run many times, with `bindparam` parameters only.
+
+    On SQLite it is compiled once and executed on the sqlite3 connection itself: there,
+    SQLAlchemy's per-execution bookkeeping costs several times the query (measured in
+    bench/). Values go through the same SQLAlchemy type processors, so rows read back exactly
+    as through SQLAlchemy. On PostgreSQL it runs through SQLAlchemy as any statement."""
+
+    __slots__ = ("_sqlite", "statement")
+
+    def __init__(self, statement: Executable) -> None:
+        self.statement = statement
+        self._sqlite: _CompiledForSQLite | None = None
+
+
+def prepare(statement: Executable) -> Prepared:
+    return Prepared(statement)
+
+
+def _bind_processor(type_: TypeEngine[Any], dialect: Dialect) -> Any:
+    return type_.dialect_impl(dialect).bind_processor(dialect)
+
+
+class _CompiledForSQLite:
+    __slots__ = ("bind_names", "bind_processors", "defaults", "keys", "result_processors", "sql")
+
+    def __init__(self, statement: Executable, dialect: Dialect) -> None:
+        compiled = cast(SQLCompiler, cast(ClauseElement, statement).compile(dialect=dialect))
+        self.sql = compiled.string
+        self.bind_names = tuple(compiled.positiontup or ())
+        self.defaults: dict[str, Any] = dict(compiled.construct_params(_check=False))
+        self.bind_processors = {
+            name: processor
+            for name in self.bind_names
+            if (processor := _bind_processor(compiled.binds[name].type, dialect)) is not None
+        }
+        columns = list(getattr(statement, "selected_columns", ()))
+        self.keys = tuple(column.key for column in columns)
+        if len(set(self.keys)) != len(self.keys):
+            raise ValueError(f"prepared statements need distinct column names: {self.sql}")
+        self.result_processors = tuple(
+            column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns
+        )
+
+    def arguments(self, params: Params) -> list[Any]:
+        values = {**self.defaults, **(params or {})}
+        arguments = []
+        for name in self.bind_names:
+            value = values[name]
+            processor = self.bind_processors.get(name)
+            arguments.append(value if processor is None or value is None else processor(value))
+        return arguments
+
+    def row(self, raw: Sequence[Any]) -> Row:
+        return {
+            key: value if processor is None or value is None else processor(value)
+            for key, processor, value in zip(self.keys, self.result_processors, raw, strict=True)
+        }
+
+
+Statement = Executable | Prepared
 
 
 class Connection(ABC):
     """One database connection, held for the length of a request or a job."""
 
     @abstractmethod
-    async def fetch_one(self, statement: Executable, params: Params = None) -> RowMapping | None:
+    async def fetch_one(self, statement: Statement, params: Params = None) -> Row | None:
         """The first row, or None."""
 
     @abstractmethod
-    async def fetch_all(self, statement: Executable, params: Params = None) -> list[RowMapping]:
+    async def fetch_all(self, statement: Statement, params: Params = None) -> list[Row]:
         """Every row."""
 
     @abstractmethod
-    async def execute(self, statement: Executable, params: Params = None) -> int:
+    async def execute(self, statement: Statement, params: Params = None) -> int:
         """Run a write; the number of rows it matched."""
 
     @abstractmethod
@@ -57,7 +124,7 @@ class Connection(ABC):
     def in_transaction(self) -> bool:
         """Whether an explicit transaction is open."""
 
-    async def fetch_value(self, statement: Executable, params: Params = None) -> Any:
+    async def fetch_value(self, statement: Statement, params: Params = None) -> Any:
         row = await self.fetch_one(statement, params)
         return None if row is None else next(iter(row.values()))
 
@@ -93,6 +160,8 @@ class Database(ABC):
 class _SQLiteConnection(Connection):
     def __init__(self, conn: SyncConnection, write_lock: asyncio.Lock) -> None:
         self._conn = conn
+        self._driver: sqlite3.Connection = conn.connection.driver_connection  # type: ignore[assignment]
+        self._dialect = conn.dialect
         self._write_lock = write_lock
         self._depth = 0
         self._savepoints = itertools.count()
@@ -101,16 +170,41 @@ class _SQLiteConnection(Connection):
     def in_transaction(self) -> bool:
         return self._depth > 0
 
-    async def fetch_one(self, statement: Executable, params: Params = None) -> RowMapping | None:
+    def close(self) -> None:
+        self._conn.close()
+
+    def _run(self, prepared: Prepared, params: Params) -> tuple[_CompiledForSQLite, Any]:
+        if prepared._sqlite is None:
+            prepared._sqlite = _CompiledForSQLite(prepared.statement, self._dialect)
+        compiled = prepared._sqlite
+        arguments = compiled.arguments(params)
+        try:
+            return compiled, self._driver.execute(compiled.sql, arguments)
+        except sqlite3.Error as error:  # the exceptions SQLAlchemy would have raised
+            raise DBAPIError.instance(compiled.sql, arguments, error, sqlite3.Error) from error
+
+    async def fetch_one(self, statement: Statement, params: Params = None) -> Row | None:
+        if isinstance(statement, Prepared):
+            compiled, cursor = self._run(statement, params)
+            raw = cursor.fetchone()
+            return None if raw is None else compiled.row(raw)
         return self._conn.execute(statement, params).mappings().first()
 
-    async def fetch_all(self, statement: Executable, params: Params = None) -> list[RowMapping]:
+    async def fetch_all(self, statement: Statement, params: Params = None) -> list[Row]:
+        if isinstance(statement, Prepared):
+            compiled, cursor = self._run(statement, params)
+            return [compiled.row(raw) for raw in cursor.fetchall()]
         return list(self._conn.execute(statement, params).mappings())
 
-    async def execute(self, statement: Executable, params: Params = None) -> int:
+    async def execute(self, statement: Statement, params: Params = None) -> int:
         if self._depth == 0:  # every write goes through the writer lock
             async with self.transaction():
-                return self._conn.execute(statement, params).rowcount
+                return self._execute(statement, params)
+        return self._execute(statement, params)
+
+    def _execute(self, statement: Statement, params: Params) -> int:
+        if isinstance(statement, Prepared):
+            return int(self._run(statement, params)[1].rowcount)
         return self._conn.execute(statement, params).rowcount
 
     @contextlib.asynccontextmanager
@@ -154,6 +248,8 @@ class _SQLiteDatabase(Database):
         self._engine = create_engine(
             url.set(drivername="sqlite+pysqlite"),
             isolation_level="AUTOCOMMIT",
+            # transaction() always ends what it begins, so a returned connection needs no reset.
+            pool_reset_on_return=None,
             pool_size=pool_size,
             max_overflow=pool_size * 4,
             connect_args={"check_same_thread": False},
@@ -169,13 +265,29 @@ class _SQLiteDatabase(Database):
             cursor.close()
 
         self._write_lock = asyncio.Lock()
+        self._pool_size = pool_size
+        # Connections stay open between requests: handing one over is a list pop, where a
+        # pool checkout and checkin cost more than the queries of a simple request.
+        self._idle: list[_SQLiteConnection] = []
 
     @contextlib.asynccontextmanager
     async def connect(self) -> AsyncIterator[Connection]:
-        with self._engine.connect() as conn:
-            yield _SQLiteConnection(conn, self._write_lock)
+        conn = (
+            self._idle.pop()
+            if self._idle
+            else _SQLiteConnection(self._engine.connect(), self._write_lock)
+        )
+        try:
+            yield conn
+        finally:
+            if len(self._idle) < self._pool_size:
+                self._idle.append(conn)
+            else:
+                conn.close()
 
     async def close(self) -> None:
+        while self._idle:
+            self._idle.pop().close()
         self._engine.dispose()
 
 
@@ -191,19 +303,20 @@ class _PostgresConnection(Connection):
     def in_transaction(self) -> bool:
         return self._depth > 0
 
-    async def fetch_one(self, statement: Executable, params: Params = None) -> RowMapping | None:
-        result = await self._conn.execute(statement, params)
+    async def fetch_one(self, statement: Statement, params: Params = None) -> Row | None:
+        result = await self._conn.execute(_executable(statement), params)
         return result.mappings().first()
 
-    async def fetch_all(self, statement: Executable, params: Params = None) -> list[RowMapping]:
-        result = await self._conn.execute(statement, params)
+    async def fetch_all(self, statement: Statement, params: Params = None) -> list[Row]:
+        result = await self._conn.execute(_executable(statement), params)
         return list(result.mappings())
 
-    async def execute(self, statement: Executable, params: Params = None) -> int:
+    async def execute(self, statement: Statement, params: Params = None) -> int:
         if self._depth == 0:
             async with self.transaction():
-                return (await self._conn.execute(statement, params)).rowcount
-        return (await self._conn.execute(statement, params)).rowcount
+                return await self.execute(statement, params)
+        result = await self._conn.execute(_executable(statement), params)
+        return result.rowcount
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[None]:
@@ -223,6 +336,10 @@ class _PostgresConnection(Connection):
                     yield
                 finally:
                     self._depth -= 1
+
+
+def _executable(statement: Statement) -> Executable:
+    return statement.statement if isinstance(statement, Prepared) else statement
 
 
 class _PostgresDatabase(Database):

@@ -1,8 +1,8 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Response
 
-from msgprofiles.core.http import ERROR_RESPONSES, ApiRoute, CallerDep, ConnDep, RequestIdDep
+from msgprofiles.core.http import ERROR_RESPONSES, ApiRoute, Ctx
 from msgprofiles.core.pagination import PageParams, page_params
 from msgprofiles.core.schemas import Envelope, ListEnvelope
 from msgprofiles.organizations import service
@@ -18,47 +18,30 @@ router = APIRouter(
 )
 
 
-@router.post("/organizations", status_code=201)
-async def create_organization(
-    body: OrganizationCreate, caller: CallerDep, conn: ConnDep, request_id: RequestIdDep
-) -> Envelope[OrganizationCreated]:
+@router.post("/organizations", status_code=201, response_model=Envelope[OrganizationCreated])
+async def create_organization(body: OrganizationCreate, ctx: Ctx) -> Response:
     """Create a tenant organization (operator admin keys only). The response carries the new
     organization's first admin API key, whose secret is shown only here."""
-    created = await service.create_organization(conn, caller, body)
-    return Envelope(data=created, request_id=request_id)
+    return ctx.ok(await service.create_organization(ctx.conn, ctx.caller, body), 201)
 
 
-@router.get("/organizations")
+@router.get("/organizations", response_model=ListEnvelope[Organization])
 async def list_organizations(
-    caller: CallerDep,
-    conn: ConnDep,
-    request_id: RequestIdDep,
-    page: Annotated[PageParams, Depends(page_params)],
-) -> ListEnvelope[Organization]:
+    ctx: Ctx, page: Annotated[PageParams, Depends(page_params)]
+) -> Response:
     """Every organization of the installation, newest first (operator admin keys only)."""
-    result = await service.list_organizations(conn, caller, page)
-    return ListEnvelope(
-        data=result.items,
-        has_more=result.has_more,
-        next_cursor=result.next_cursor,
-        request_id=request_id,
-    )
+    return ctx.page(await service.list_organizations(ctx.conn, ctx.caller, page))
 
 
-@router.get("/organization")
-async def get_organization(
-    caller: CallerDep, conn: ConnDep, request_id: RequestIdDep
-) -> Envelope[Organization]:
+@router.get("/organization", response_model=Envelope[Organization])
+async def get_organization(ctx: Ctx) -> Response:
     """The organization your API key belongs to."""
-    return Envelope(data=await service.get_organization(conn, caller), request_id=request_id)
+    return ctx.ok(await service.get_organization(ctx.conn, ctx.caller))
 
 
-@router.patch("/organization")
-async def update_organization(
-    body: OrganizationUpdate, caller: CallerDep, conn: ConnDep, request_id: RequestIdDep
-) -> Envelope[Organization]:
+@router.patch("/organization", response_model=Envelope[Organization])
+async def update_organization(body: OrganizationUpdate, ctx: Ctx) -> Response:
     """Change your organization's name, email or metadata (admin keys only)."""
-    caller.require_organization_scope()
-    caller.require_admin()
-    organization = await service.update_organization(conn, caller, body)
-    return Envelope(data=organization, request_id=request_id)
+    ctx.caller.require_organization_scope()
+    ctx.caller.require_admin()
+    return ctx.ok(await service.update_organization(ctx.conn, ctx.caller, body))

@@ -1,9 +1,10 @@
 """Organizations: the tenants. Each owns everything else; the operator organization, created on
 the first start, runs the installation and is the only one that can create other tenants."""
 
+from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import RowMapping, bindparam, func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 
 from msgprofiles.api_keys.service import insert_api_key
 from msgprofiles.core.auth import Caller
@@ -11,7 +12,7 @@ from msgprofiles.core.errors import DomainError, ErrorCode, not_found
 from msgprofiles.core.ids import new_id
 from msgprofiles.core.pagination import Page, PageParams, fetch_page
 from msgprofiles.core.time import utcnow
-from msgprofiles.db.database import Connection
+from msgprofiles.db.database import Connection, prepare
 from msgprofiles.organizations.models import organizations
 from msgprofiles.organizations.schemas import (
     Organization,
@@ -21,11 +22,12 @@ from msgprofiles.organizations.schemas import (
 )
 
 _t = organizations
-_get = select(_t).where(_t.c.id == bindparam("org"))
-_count = select(func.count()).select_from(_t)
+_get = prepare(select(_t).where(_t.c.id == bindparam("org")))
+_count = prepare(select(func.count()).select_from(_t))
+_insert_row = prepare(insert(_t))
 
 
-def _to_model(row: RowMapping | dict[str, Any]) -> Organization:
+def _to_model(row: Mapping[Any, Any]) -> Organization:
     return Organization.model_validate(dict(row))
 
 
@@ -43,7 +45,7 @@ async def _insert(
         "created_at": now,
         "updated_at": now,
     }
-    await conn.execute(insert(_t), row)
+    await conn.execute(_insert_row, row)
     key = await insert_api_key(conn, organization_id, name="Initial admin key", role="admin")
     return OrganizationCreated(**_to_model(row).model_dump(), api_key=key)
 

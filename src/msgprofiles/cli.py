@@ -111,7 +111,13 @@ def serve(
     if settings.workers == 1:
         from msgprofiles.app import create_app
 
-        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None)
+        uvicorn.run(
+            create_app(settings),
+            host=settings.host,
+            port=settings.port,
+            log_config=None,
+            access_log=False,  # our middleware writes the access log, with the request id
+        )
         return
     # Worker processes build the app from the environment: hand them these settings there.
     for name, value in settings.model_dump(exclude_none=True).items():
@@ -123,6 +129,7 @@ def serve(
         port=settings.port,
         workers=settings.workers,
         log_config=None,
+        access_log=False,
     )
 
 

@@ -95,8 +95,8 @@ class ApiRoute(APIRoute):
                 response = self.render_error(request, validation_error(error.errors()))
             except HTTPException as error:
                 response = self.render_error(request, http_error(error.status_code, error.detail))
-            if rate is not None:
-                response.headers.update(rate.headers())
+            if rate is not None and rate.allowed:  # a 429 carries them already
+                response.raw_headers.extend(rate.raw_headers())
             return response
 
         return route

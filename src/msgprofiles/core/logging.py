@@ -66,7 +66,6 @@ def configure_logging(level: str = "info", fmt: str = "json") -> None:
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "alembic"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
-    logging.getLogger("uvicorn.access").disabled = True  # we log each request ourselves
 
 
 logger: structlog.typing.FilteringBoundLogger = structlog.get_logger("msgprofiles")

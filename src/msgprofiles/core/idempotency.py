@@ -22,14 +22,14 @@ from sqlalchemy import (
     and_,
     bindparam,
     delete,
-    insert,
     select,
+    text,
     update,
 )
 
 from msgprofiles.core.errors import DomainError, ErrorCode
 from msgprofiles.core.time import utcnow
-from msgprofiles.db.database import Connection, IntegrityError, prepare
+from msgprofiles.db.database import Connection, prepare
 from msgprofiles.db.metadata import metadata
 from msgprofiles.db.types import UTCDateTime
 
@@ -52,13 +52,13 @@ idempotency_keys = Table(
 
 _t = idempotency_keys
 _this_key = and_(_t.c.organization_id == bindparam("org"), _t.c.key == bindparam("idem_key"))
-_insert = prepare(
-    insert(_t).values(
-        organization_id=bindparam("org"),
-        key=bindparam("idem_key"),
-        fingerprint=bindparam("print"),
-        created_at=bindparam("now"),
-    )
+# The same statement on SQLite and PostgreSQL. A concurrent request holding the same key
+# makes it wait (PostgreSQL: the unique index; SQLite: the writer lock), then do nothing.
+_claim = prepare(
+    text(
+        "INSERT INTO idempotency_keys (organization_id, key, fingerprint, created_at) "
+        "VALUES (:org, :idem_key, :print, :now) ON CONFLICT DO NOTHING"
+    ).bindparams(bindparam("now", type_=UTCDateTime))
 )
 _find = prepare(
     select(_t.c.fingerprint, _t.c.response_status, _t.c.response_body, _t.c.created_at).where(
@@ -102,12 +102,8 @@ async def claim(
     assert conn.in_transaction
     params = {"org": organization_id, "idem_key": key, "print": print_, "now": utcnow()}
     for _ in range(2):
-        try:
-            async with conn.transaction():
-                await conn.execute(_insert, params)
+        if await conn.execute(_claim, params):
             return None
-        except IntegrityError:
-            pass
         row = await conn.fetch_one(_find, params)
         if row is None:  # the other request rolled back in between: claim again
             continue

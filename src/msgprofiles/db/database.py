@@ -8,15 +8,16 @@ Two engines hide behind one small interface (see DESIGN.md, "Data access"):
   busy timeout while holding the event loop would stall every other request instead.
 * PostgreSQL: asyncpg through SQLAlchemy's async engine and its connection pool.
 
-`transaction()` nests: the outermost one is a real transaction, inner ones are savepoints, so a
-service can own its transaction and still run inside a caller's (idempotency, jobs).
+Both run in autocommit between transactions, so a read costs only its query; `transaction()`
+issues BEGIN/COMMIT itself. A transaction inside another joins it: a service owns its
+transaction and still commits or rolls back together with a caller's (idempotency, jobs).
+`savepoint()` is for the rare caller that recovers from a failed step.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 import sqlite3
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Mapping, Sequence
@@ -115,14 +116,84 @@ class Connection(ABC):
     async def execute(self, statement: Statement, params: Params = None) -> int:
         """Run a write; the number of rows it matched."""
 
+    _depth = 0
+    _doomed = False
+    _savepoints = 0
+    broken = False
+
     @abstractmethod
-    def transaction(self) -> contextlib.AbstractAsyncContextManager[None]:
-        """Commit on success, roll back on any exception; nested calls are savepoints."""
+    async def _control(self, sql: str) -> None:
+        """Run BEGIN, COMMIT, ROLLBACK or a savepoint statement."""
+
+    def _writer(self) -> contextlib.AbstractAsyncContextManager[object]:
+        """Held for the length of a transaction (SQLite's single writer)."""
+        return contextlib.nullcontext()
+
+    _begin = "BEGIN"
 
     @property
-    @abstractmethod
     def in_transaction(self) -> bool:
-        """Whether an explicit transaction is open."""
+        return self._depth > 0
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[None]:
+        """All or nothing: commit on success, roll back on any exception. Inside another
+        transaction, join it. An exception that leaves a joined block dooms the whole
+        transaction, so a caller cannot swallow it and commit half of the work."""
+        if self._depth > 0:
+            self._depth += 1
+            try:
+                yield
+            except BaseException:
+                self._doomed = True
+                raise
+            finally:
+                self._depth -= 1
+            return
+        async with self._writer():
+            await self._run_control(self._begin)
+            self._depth, self._doomed = 1, False
+            try:
+                yield
+            except BaseException:
+                await self._run_control("ROLLBACK")
+                raise
+            else:
+                if self._doomed:
+                    await self._run_control("ROLLBACK")
+                    raise RuntimeError(
+                        "a failure inside this transaction was caught and ignored; "
+                        "use savepoint() to recover from a failed step"
+                    )
+                await self._run_control("COMMIT")
+            finally:
+                self._depth = 0
+
+    @contextlib.asynccontextmanager
+    async def savepoint(self) -> AsyncIterator[None]:
+        """Inside a transaction: if the block raises, undo only its writes, then re-raise."""
+        if self._depth == 0:
+            raise RuntimeError("savepoint() needs an open transaction")
+        self._savepoints += 1
+        name = f"sp_{self._savepoints}"
+        await self._run_control(f"SAVEPOINT {name}")
+        doomed = self._doomed
+        try:
+            yield
+        except BaseException:
+            await self._run_control(f"ROLLBACK TO {name}")
+            await self._run_control(f"RELEASE {name}")
+            self._doomed = doomed
+            raise
+        else:
+            await self._run_control(f"RELEASE {name}")
+
+    async def _run_control(self, sql: str) -> None:
+        try:
+            await self._control(sql)
+        except BaseException:
+            self.broken = True  # transaction state unknown: never reuse this connection
+            raise
 
     async def fetch_value(self, statement: Statement, params: Params = None) -> Any:
         row = await self.fetch_one(statement, params)
@@ -158,17 +229,13 @@ class Database(ABC):
 
 
 class _SQLiteConnection(Connection):
+    _begin = "BEGIN IMMEDIATE"  # take SQLite's write lock now, not at the first write
+
     def __init__(self, conn: SyncConnection, write_lock: asyncio.Lock) -> None:
         self._conn = conn
         self._driver: sqlite3.Connection = conn.connection.driver_connection  # type: ignore[assignment]
         self._dialect = conn.dialect
         self._write_lock = write_lock
-        self._depth = 0
-        self._savepoints = itertools.count()
-
-    @property
-    def in_transaction(self) -> bool:
-        return self._depth > 0
 
     def close(self) -> None:
         self._conn.close()
@@ -207,35 +274,11 @@ class _SQLiteConnection(Connection):
             return int(self._run(statement, params)[1].rowcount)
         return self._conn.execute(statement, params).rowcount
 
-    @contextlib.asynccontextmanager
-    async def transaction(self) -> AsyncIterator[None]:
-        if self._depth == 0:
-            async with self._write_lock:
-                self._conn.exec_driver_sql("BEGIN IMMEDIATE")
-                self._depth = 1
-                try:
-                    yield
-                except BaseException:
-                    self._conn.exec_driver_sql("ROLLBACK")
-                    raise
-                else:
-                    self._conn.exec_driver_sql("COMMIT")
-                finally:
-                    self._depth = 0
-        else:
-            name = f"sp_{next(self._savepoints)}"
-            self._conn.exec_driver_sql(f"SAVEPOINT {name}")
-            self._depth += 1
-            try:
-                yield
-            except BaseException:
-                self._conn.exec_driver_sql(f"ROLLBACK TO {name}")
-                self._conn.exec_driver_sql(f"RELEASE {name}")
-                raise
-            else:
-                self._conn.exec_driver_sql(f"RELEASE {name}")
-            finally:
-                self._depth -= 1
+    async def _control(self, sql: str) -> None:
+        self._driver.execute(sql)
+
+    def _writer(self) -> contextlib.AbstractAsyncContextManager[object]:
+        return self._write_lock
 
 
 class _SQLiteDatabase(Database):
@@ -280,10 +323,10 @@ class _SQLiteDatabase(Database):
         try:
             yield conn
         finally:
-            if len(self._idle) < self._pool_size:
-                self._idle.append(conn)
-            else:
+            if conn.broken or conn.in_transaction or len(self._idle) >= self._pool_size:
                 conn.close()
+            else:
+                self._idle.append(conn)
 
     async def close(self) -> None:
         while self._idle:
@@ -297,11 +340,6 @@ class _SQLiteDatabase(Database):
 class _PostgresConnection(Connection):
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
-        self._depth = 0
-
-    @property
-    def in_transaction(self) -> bool:
-        return self._depth > 0
 
     async def fetch_one(self, statement: Statement, params: Params = None) -> Row | None:
         result = await self._conn.execute(_executable(statement), params)
@@ -312,30 +350,14 @@ class _PostgresConnection(Connection):
         return list(result.mappings())
 
     async def execute(self, statement: Statement, params: Params = None) -> int:
-        if self._depth == 0:
-            async with self.transaction():
-                return await self.execute(statement, params)
         result = await self._conn.execute(_executable(statement), params)
         return result.rowcount
 
-    @contextlib.asynccontextmanager
-    async def transaction(self) -> AsyncIterator[None]:
-        if self._depth == 0:
-            if self._conn.in_transaction():  # end the implicit read-only transaction first
-                await self._conn.commit()
-            async with self._conn.begin():
-                self._depth = 1
-                try:
-                    yield
-                finally:
-                    self._depth = 0
-        else:
-            async with self._conn.begin_nested():
-                self._depth += 1
-                try:
-                    yield
-                finally:
-                    self._depth -= 1
+    async def _control(self, sql: str) -> None:
+        await self._conn.exec_driver_sql(sql)
+
+    async def close(self) -> None:
+        await self._conn.close()
 
 
 def _executable(statement: Statement) -> Executable:
@@ -347,17 +369,28 @@ class _PostgresDatabase(Database):
         self.url = url
         self._engine = create_async_engine(
             url.set(drivername="postgresql+asyncpg"),
+            isolation_level="AUTOCOMMIT",
+            pool_reset_on_return=None,
             pool_size=pool_size,
             max_overflow=pool_size * 2,
-            pool_pre_ping=False,
         )
+        self._pool_size = pool_size
+        self._idle: list[_PostgresConnection] = []  # as for SQLite: a pop beats a checkout
 
     @contextlib.asynccontextmanager
     async def connect(self) -> AsyncIterator[Connection]:
-        async with self._engine.connect() as conn:
-            yield _PostgresConnection(conn)
+        conn = self._idle.pop() if self._idle else _PostgresConnection(await self._engine.connect())
+        try:
+            yield conn
+        finally:
+            if conn.broken or conn.in_transaction or len(self._idle) >= self._pool_size:
+                await conn.close()
+            else:
+                self._idle.append(conn)
 
     async def close(self) -> None:
+        while self._idle:
+            await self._idle.pop().close()
         await self._engine.dispose()
 
 

@@ -1,0 +1,86 @@
+"""The db layer's promises, on whichever database the suite runs."""
+
+import pytest
+from sqlalchemy import bindparam, func, insert, select
+
+from msgprofiles.core.ids import new_id
+from msgprofiles.core.time import utcnow
+from msgprofiles.db.database import prepare
+from msgprofiles.organizations.models import organizations
+
+_count = (
+    select(func.count()).select_from(organizations).where(organizations.c.name == bindparam("name"))
+)
+_prepared_get = prepare(select(organizations).where(organizations.c.id == bindparam("org")))
+
+
+def row(name: str) -> dict[str, object]:
+    now = utcnow()
+    return {
+        "id": new_id("org"),
+        "name": name,
+        "email": None,
+        "metadata": {"k": "v"},
+        "is_operator": False,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+async def count(database, name: str) -> int:
+    async with database.connect() as conn:
+        return await conn.fetch_value(_count, {"name": name})
+
+
+async def test_a_failed_transaction_leaves_nothing(database):
+    async with database.connect() as conn:
+        with pytest.raises(ValueError):
+            async with conn.transaction():
+                await conn.execute(insert(organizations), row("tx rolled back"))
+                raise ValueError
+    assert await count(database, "tx rolled back") == 0
+
+
+async def test_nested_transactions_commit_together(database):
+    async with database.connect() as conn, conn.transaction():
+        await conn.execute(insert(organizations), row("tx outer"))
+        async with conn.transaction():
+            await conn.execute(insert(organizations), row("tx inner"))
+    assert await count(database, "tx outer") == await count(database, "tx inner") == 1
+
+
+async def test_a_swallowed_inner_failure_cannot_commit_half_the_work(database):
+    async with database.connect() as conn:
+        with pytest.raises(RuntimeError, match="savepoint"):
+            async with conn.transaction():
+                await conn.execute(insert(organizations), row("tx half a"))
+                try:
+                    async with conn.transaction():
+                        await conn.execute(insert(organizations), row("tx half b"))
+                        raise KeyError
+                except KeyError:
+                    pass
+        assert not conn.in_transaction
+    assert await count(database, "tx half a") == await count(database, "tx half b") == 0
+
+
+async def test_a_savepoint_undoes_only_its_block(database):
+    async with database.connect() as conn, conn.transaction():
+        await conn.execute(insert(organizations), row("sp kept"))
+        with pytest.raises(KeyError):
+            async with conn.savepoint():
+                await conn.execute(insert(organizations), row("sp undone"))
+                raise KeyError
+    assert await count(database, "sp kept") == 1
+    assert await count(database, "sp undone") == 0
+
+
+async def test_prepared_statements_read_back_like_sqlalchemy(database):
+    original = row("prepared")
+    async with database.connect() as conn:
+        await conn.execute(prepare(insert(organizations)), original)
+        fast = await conn.fetch_one(_prepared_get, {"org": original["id"]})
+        plain = await conn.fetch_one(_prepared_get.statement, {"org": original["id"]})
+    assert dict(fast) == dict(plain)
+    assert fast["created_at"] == original["created_at"] and fast["created_at"].tzinfo
+    assert fast["metadata"] == {"k": "v"} and fast["is_operator"] is False

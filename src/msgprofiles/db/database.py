@@ -24,6 +24,7 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, cast
 
+import asyncpg
 from sqlalchemy import ClauseElement, Dialect, Executable, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.engine import Connection as SyncConnection
@@ -41,16 +42,23 @@ __all__ = ["Connection", "Database", "IntegrityError", "Prepared", "open_databas
 class Prepared:
     """A statement built once at import and run many times, with `bindparam` parameters only.
 
-    On SQLite it is compiled once and executed on the sqlite3 connection itself: there,
-    SQLAlchemy's per-execution bookkeeping costs several times the query (measured in
-    bench/). Values go through the same SQLAlchemy type processors, so rows read back exactly
-    as through SQLAlchemy. On PostgreSQL it runs through SQLAlchemy as any statement."""
+    It is compiled once per dialect and executed on the driver's connection (sqlite3,
+    asyncpg) directly: SQLAlchemy's per-execution bookkeeping costs several times a simple
+    query (measured in bench/). Values go through the same SQLAlchemy type processors, so rows
+    read back exactly as through SQLAlchemy. This is safe because SQLAlchemy only ever sees
+    autocommit connections here: transactions are plain BEGIN/COMMIT on the driver."""
 
-    __slots__ = ("_sqlite", "statement")
+    __slots__ = ("_compiled", "statement")
 
     def __init__(self, statement: Executable) -> None:
         self.statement = statement
-        self._sqlite: _CompiledForSQLite | None = None
+        self._compiled: dict[str, _Compiled] = {}
+
+    def compiled(self, dialect: Dialect) -> _Compiled:
+        compiled = self._compiled.get(dialect.name)
+        if compiled is None:
+            compiled = self._compiled[dialect.name] = _Compiled(self.statement, dialect)
+        return compiled
 
 
 def prepare(statement: Executable) -> Prepared:
@@ -61,7 +69,7 @@ def _bind_processor(type_: TypeEngine[Any], dialect: Dialect) -> Any:
     return type_.dialect_impl(dialect).bind_processor(dialect)
 
 
-class _CompiledForSQLite:
+class _Compiled:
     __slots__ = ("bind_names", "bind_processors", "defaults", "keys", "result_processors", "sql")
 
     def __init__(self, statement: Executable, dialect: Dialect) -> None:
@@ -240,10 +248,8 @@ class _SQLiteConnection(Connection):
     def close(self) -> None:
         self._conn.close()
 
-    def _run(self, prepared: Prepared, params: Params) -> tuple[_CompiledForSQLite, Any]:
-        if prepared._sqlite is None:
-            prepared._sqlite = _CompiledForSQLite(prepared.statement, self._dialect)
-        compiled = prepared._sqlite
+    def _run(self, prepared: Prepared, params: Params) -> tuple[_Compiled, Any]:
+        compiled = prepared.compiled(self._dialect)
         arguments = compiled.arguments(params)
         try:
             return compiled, self._driver.execute(compiled.sql, arguments)
@@ -338,30 +344,47 @@ class _SQLiteDatabase(Database):
 
 
 class _PostgresConnection(Connection):
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: AsyncConnection, driver: asyncpg.Connection) -> None:
         self._conn = conn
+        self._driver = driver
+        self._dialect = conn.dialect
+
+    async def _run(self, method: str, prepared: Prepared, params: Params) -> tuple[_Compiled, Any]:
+        compiled = prepared.compiled(self._dialect)
+        arguments = compiled.arguments(params)
+        try:
+            return compiled, await getattr(self._driver, method)(compiled.sql, *arguments)
+        except asyncpg.IntegrityConstraintViolationError as error:
+            raise IntegrityError(compiled.sql, arguments, error) from error
+        except asyncpg.PostgresError as error:
+            raise DBAPIError(compiled.sql, arguments, error) from error
 
     async def fetch_one(self, statement: Statement, params: Params = None) -> Row | None:
-        result = await self._conn.execute(_executable(statement), params)
+        if isinstance(statement, Prepared):
+            compiled, raw = await self._run("fetchrow", statement, params)
+            return None if raw is None else compiled.row(raw)
+        result = await self._conn.execute(statement, params)
         return result.mappings().first()
 
     async def fetch_all(self, statement: Statement, params: Params = None) -> list[Row]:
-        result = await self._conn.execute(_executable(statement), params)
+        if isinstance(statement, Prepared):
+            compiled, rows = await self._run("fetch", statement, params)
+            return [compiled.row(raw) for raw in rows]
+        result = await self._conn.execute(statement, params)
         return list(result.mappings())
 
     async def execute(self, statement: Statement, params: Params = None) -> int:
-        result = await self._conn.execute(_executable(statement), params)
+        if isinstance(statement, Prepared):
+            _, status = await self._run("execute", statement, params)
+            return int(status.rsplit(" ", 1)[-1]) if status[-1:].isdigit() else 0
+        result = await self._conn.execute(statement, params)
         return result.rowcount
 
     async def _control(self, sql: str) -> None:
-        await self._conn.exec_driver_sql(sql)
+        await self._driver.execute(sql)
 
     async def close(self) -> None:
         await self._conn.close()
-
-
-def _executable(statement: Statement) -> Executable:
-    return statement.statement if isinstance(statement, Prepared) else statement
 
 
 class _PostgresDatabase(Database):
@@ -379,7 +402,7 @@ class _PostgresDatabase(Database):
 
     @contextlib.asynccontextmanager
     async def connect(self) -> AsyncIterator[Connection]:
-        conn = self._idle.pop() if self._idle else _PostgresConnection(await self._engine.connect())
+        conn = self._idle.pop() if self._idle else await self._open()
         try:
             yield conn
         finally:
@@ -387,6 +410,11 @@ class _PostgresDatabase(Database):
                 await conn.close()
             else:
                 self._idle.append(conn)
+
+    async def _open(self) -> _PostgresConnection:
+        conn = await self._engine.connect()
+        raw = await conn.get_raw_connection()
+        return _PostgresConnection(conn, raw.driver_connection)
 
     async def close(self) -> None:
         while self._idle:

@@ -1,12 +1,13 @@
 """The db layer's promises, on whichever database the suite runs."""
 
 import pytest
-from sqlalchemy import bindparam, func, insert, select
+from sqlalchemy import bindparam, func, insert, select, text
 
 from msgprofiles.core.ids import new_id
 from msgprofiles.core.time import utcnow
 from msgprofiles.db.database import prepare
 from msgprofiles.organizations.models import organizations
+from tests.conftest import POSTGRES_SERVER
 
 _count = (
     select(func.count()).select_from(organizations).where(organizations.c.name == bindparam("name"))
@@ -84,3 +85,20 @@ async def test_prepared_statements_read_back_like_sqlalchemy(database):
     assert dict(fast) == dict(plain)
     assert fast["created_at"] == original["created_at"] and fast["created_at"].tzinfo
     assert fast["metadata"] == {"k": "v"} and fast["is_operator"] is False
+
+
+@pytest.mark.skipif(not POSTGRES_SERVER, reason="a server-side disconnect needs PostgreSQL")
+async def test_a_connection_the_server_dropped_is_not_reused(database):
+    async with database.connect() as conn, database.connect() as other:
+        pid = await conn.fetch_value(text("SELECT pg_backend_pid()"))
+        await other.fetch_value(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    failures = 0
+    for _ in range(12):  # the dropped one fails once, then is gone from the pool
+        try:
+            async with database.connect() as conn:
+                assert await conn.fetch_one(_prepared_get, {"org": "org_none"}) is None
+        except Exception:
+            failures += 1
+    assert failures <= 1
+    async with database.connect() as conn:
+        assert await conn.fetch_value(text("SELECT 1")) == 1

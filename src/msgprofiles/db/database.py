@@ -357,34 +357,57 @@ class _PostgresConnection(Connection):
         except asyncpg.IntegrityConstraintViolationError as error:
             raise IntegrityError(compiled.sql, arguments, error) from error
         except asyncpg.PostgresError as error:
+            # 08: connection exceptions; 57P: the server shutting down or restarting.
+            if (
+                self._driver.is_closed()
+                or error.sqlstate[:2] == "08"
+                or error.sqlstate[:3] == "57P"
+            ):
+                self.broken = True
             raise DBAPIError(compiled.sql, arguments, error) from error
+        except BaseException:  # lost connection, cancelled mid-query: never reuse it
+            self.broken = True
+            raise
+
+    async def _through_sqlalchemy(self, statement: Executable, params: Params) -> Any:
+        try:
+            return await self._conn.execute(statement, params)
+        except DBAPIError as error:
+            self.broken = self.broken or error.connection_invalidated
+            raise
+        except BaseException:
+            self.broken = True
+            raise
 
     async def fetch_one(self, statement: Statement, params: Params = None) -> Row | None:
         if isinstance(statement, Prepared):
             compiled, raw = await self._run("fetchrow", statement, params)
             return None if raw is None else compiled.row(raw)
-        result = await self._conn.execute(statement, params)
-        return result.mappings().first()
+        result = await self._through_sqlalchemy(statement, params)
+        return result.mappings().first()  # type: ignore[no-any-return]
 
     async def fetch_all(self, statement: Statement, params: Params = None) -> list[Row]:
         if isinstance(statement, Prepared):
             compiled, rows = await self._run("fetch", statement, params)
             return [compiled.row(raw) for raw in rows]
-        result = await self._conn.execute(statement, params)
+        result = await self._through_sqlalchemy(statement, params)
         return list(result.mappings())
 
     async def execute(self, statement: Statement, params: Params = None) -> int:
         if isinstance(statement, Prepared):
             _, status = await self._run("execute", statement, params)
             return int(status.rsplit(" ", 1)[-1]) if status[-1:].isdigit() else 0
-        result = await self._conn.execute(statement, params)
-        return result.rowcount
+        result = await self._through_sqlalchemy(statement, params)
+        return int(result.rowcount)
 
     async def _control(self, sql: str) -> None:
         await self._driver.execute(sql)
 
     async def close(self) -> None:
-        await self._conn.close()
+        try:
+            await self._conn.close()
+        except Exception:  # already gone: nothing left to release
+            await self._conn.invalidate()
 
 
 class _PostgresDatabase(Database):

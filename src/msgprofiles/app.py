@@ -1,11 +1,15 @@
 """The ASGI application: routers, middleware, error handlers, and the resources they share."""
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
@@ -13,13 +17,14 @@ from msgprofiles import __version__
 from msgprofiles.api_keys import routes as api_key_routes
 from msgprofiles.api_keys.service import authenticate
 from msgprofiles.config import Settings
+from msgprofiles.core import idempotency
 from msgprofiles.core.errors import DomainError
 from msgprofiles.core.http import http_error, validation_error
-from msgprofiles.core.logging import configure_logging
+from msgprofiles.core.logging import configure_logging, logger
 from msgprofiles.core.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from msgprofiles.core.ratelimit import RateLimiter
 from msgprofiles.core.responses import JSONResponse, domain_error_response
-from msgprofiles.db.database import open_database
+from msgprofiles.db.database import Database, open_database
 from msgprofiles.organizations import routes as organization_routes
 
 DESCRIPTION = """
@@ -49,9 +54,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             busy_timeout_ms=settings.sqlite_busy_timeout_ms,
         )
         app.state.database = database
+        housekeeping = asyncio.create_task(_housekeeping(database, app.state.idempotency_ttl))
         try:
             yield
         finally:
+            housekeeping.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await housekeeping
             await database.close()
 
     app = FastAPI(
@@ -91,9 +100,53 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def _domain_error(request: Request, exc: DomainError) -> Response:
         return domain_error_response(exc, _rid(request))
 
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware, access_log=settings.access_log)
     return app
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's document plus what our route class handles for every endpoint: the two ways
+    to send the API key, and Idempotency-Key on POST and PATCH."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(
+        title=app.title, version=app.version, description=app.description, routes=app.routes
+    )
+    schema.setdefault("components", {})["securitySchemes"] = {
+        "bearer": {"type": "http", "scheme": "bearer", "description": "The API key."},
+        "apiKeyHeader": {"type": "apiKey", "in": "header", "name": "x-api-key"},
+    }
+    idempotency_key = {
+        "name": "Idempotency-Key",
+        "in": "header",
+        "required": False,
+        "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+        "description": "Replays the first response for a retry of the same request (24 h).",
+    }
+    for path, operations in schema["paths"].items():
+        if not path.startswith("/v1/"):
+            continue
+        for method, operation in operations.items():
+            operation["security"] = [{"bearer": []}, {"apiKeyHeader": []}]
+            if method in ("post", "patch"):
+                operation.setdefault("parameters", []).append(idempotency_key)
+    app.openapi_schema = schema
+    return schema
+
+
+async def _housekeeping(database: Database, idempotency_ttl: timedelta) -> None:
+    """Hourly: forget expired idempotency records (each process does it; it is idempotent)."""
+    while True:
+        try:
+            async with database.connect() as conn:
+                purged = await idempotency.purge_expired(conn, idempotency_ttl)
+            if purged:
+                logger.info("idempotency_keys_purged", count=purged)
+        except Exception:
+            logger.exception("housekeeping_failed")
+        await asyncio.sleep(3600)
 
 
 def _rid(request: Request) -> str:

@@ -115,6 +115,12 @@ async def test_openapi_documents_every_endpoint_with_its_errors(client):
             assert ref.endswith("/ErrorEnvelope")
         success = next(s for s in operation["responses"] if s.startswith("2"))
         assert "schema" in operation["responses"][success]["content"]["application/json"]
+        assert operation["security"] == [{"bearer": []}, {"apiKeyHeader": []}]
+        headers = [p["name"] for p in operation.get("parameters", []) if p["in"] == "header"]
+        assert ("Idempotency-Key" in headers) == (method in ("post", "patch"))
+    schemes = spec["components"]["securitySchemes"]
+    assert schemes["bearer"]["scheme"] == "bearer"
+    assert schemes["apiKeyHeader"] == {"type": "apiKey", "in": "header", "name": "x-api-key"}
     assert (await client.get("/docs")).status_code == 200
 
 
@@ -134,3 +140,12 @@ async def test_logs_carry_the_request_id_and_never_a_secret(org: Org, client, ca
     assert any(line["request_id"] == "log-check-2" for line in request_lines)
     assert secret not in out and secret[:-2] not in out
     assert org.admin_key not in out
+
+
+def test_a_secret_passed_to_a_logger_by_mistake_is_redacted(capsys):
+    from msgprofiles.core.logging import logger
+
+    secret = "mpk_01ARZ3NDEKTSV4RRFFQ69G5FAV_" + "s3cr3t" * 7 + "x"
+    logger.info("oops", detail=f"key={secret}", nested={"list": [secret]})
+    out = capsys.readouterr().out
+    assert secret not in out and "mpk_[redacted]" in out

@@ -101,3 +101,28 @@ async def test_key_length_is_checked(org: Org):
     assert r.json()["error"]["code"] == "invalid_idempotency_key"
     ok = await org.post("/v1/api_keys", {"name": "idem long"}, **{"Idempotency-Key": "k" * 255})
     assert ok.status_code == 201
+
+
+async def test_expired_records_are_purged_and_fresh_ones_kept(org: Org, database):
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from msgprofiles.core.idempotency import purge_expired
+    from msgprofiles.core.time import utcnow
+
+    await org.post("/v1/api_keys", {"name": "idem old"}, **{"Idempotency-Key": "old-1"})
+    await org.post("/v1/api_keys", {"name": "idem new"}, **{"Idempotency-Key": "new-1"})
+    async with database.connect() as conn:
+        await conn.execute(
+            update(idempotency_keys)
+            .where(idempotency_keys.c.organization_id == org.id, idempotency_keys.c.key == "old-1")
+            .values(created_at=utcnow() - timedelta(hours=25))
+        )
+        assert await purge_expired(conn, timedelta(hours=24)) >= 1
+        left = await conn.fetch_all(
+            select(idempotency_keys.c.key).where(idempotency_keys.c.organization_id == org.id)
+        )
+    assert [r["key"] for r in left] == ["new-1"]
+    again = await org.post("/v1/api_keys", {"name": "idem old"}, **{"Idempotency-Key": "old-1"})
+    assert again.status_code == 201 and "Idempotent-Replayed" not in again.headers

@@ -66,6 +66,7 @@ _find = prepare(
     )
 )
 _forget = prepare(delete(_t).where(_this_key))
+_purge = prepare(delete(_t).where(_t.c.created_at < bindparam("cutoff", type_=UTCDateTime)))
 _record = prepare(
     update(_t)
     .where(_this_key)
@@ -142,3 +143,8 @@ async def record(
     await conn.execute(
         _record, {"org": organization_id, "idem_key": key, "status": status, "body": body}
     )
+
+
+async def purge_expired(conn: Connection, ttl: timedelta) -> int:
+    """Delete records older than `ttl`; the number deleted."""
+    return await conn.execute(_purge, {"cutoff": utcnow() - ttl})

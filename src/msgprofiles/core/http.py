@@ -106,7 +106,8 @@ class ApiRoute(APIRoute):
         cls, request: Request, conn: Connection, authenticate: Authenticator
     ) -> Caller | None:
         """Authenticate once per request. A missing or bad key is remembered, not raised:
-        only routes that depend on `current_caller` refuse it."""
+        only routes that depend on `current_context` refuse it (the request state is also
+        where the access log finds the caller)."""
         secret = cls.api_key_of(request)
         request.state.caller = None
         request.state.auth_error = None
@@ -118,7 +119,6 @@ class ApiRoute(APIRoute):
             request.state.auth_error = error
             return None
         request.state.caller = caller
-        request.scope["state"]["caller"] = caller
         return caller
 
     @staticmethod
@@ -134,21 +134,30 @@ class ApiRoute(APIRoute):
         print_ = idempotency.fingerprint(
             request.method, request.url.path, request.url.query, await request.body()
         )
-        async with conn.transaction():
-            stored = await idempotency.claim(conn, caller.organization_id, key, print_, ttl)
-            if stored is not None:
-                return Response(
-                    stored.body,
-                    status_code=stored.status,
-                    media_type="application/json",
-                    headers={"Idempotent-Replayed": "true"},
-                )
-            response = await handler(request)
-            if 200 <= response.status_code < 300:
+        try:
+            async with conn.transaction():
+                stored = await idempotency.claim(conn, caller.organization_id, key, print_, ttl)
+                if stored is not None:
+                    return Response(
+                        stored.body,
+                        status_code=stored.status,
+                        media_type="application/json",
+                        headers={"Idempotent-Replayed": "true"},
+                    )
+                response = await handler(request)
+                if not 200 <= response.status_code < 300:
+                    raise _Unsuccessful(response)  # roll back: the key stays free for a retry
                 await idempotency.record(
                     conn, caller.organization_id, key, response.status_code, bytes(response.body)
                 )
-            return response
+                return response
+        except _Unsuccessful as unsuccessful:
+            return unsuccessful.response
+
+
+class _Unsuccessful(Exception):
+    def __init__(self, response: Response) -> None:
+        self.response = response
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,10 +6,13 @@ Two engines hide behind one small interface (see DESIGN.md, "Data access"):
   microseconds; a thread hop would cost more). SQLite has one writer, so write transactions are
   serialized by an in-process lock *before* `BEGIN IMMEDIATE`; a write that waited on SQLite's
   busy timeout while holding the event loop would stall every other request instead.
-* PostgreSQL: asyncpg through SQLAlchemy's async engine and its connection pool.
+* PostgreSQL: asyncpg, connections opened through SQLAlchemy's async engine.
 
 Both run in autocommit between transactions, so a read costs only its query; `transaction()`
-issues BEGIN/COMMIT itself. A transaction inside another joins it: a service owns its
+issues BEGIN/COMMIT itself. Each process keeps its open connections in an idle list (a request
+takes one and gives it back) and drops any whose state is in doubt. Module-level statements
+wrapped in `prepare()` run on the driver directly; any other statement runs through
+SQLAlchemy. A transaction inside another joins it: a service owns its
 transaction and still commits or rolls back together with a caller's (idempotency, jobs).
 `savepoint()` is for the rare caller that recovers from a failed step.
 """

@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
+import httpx
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
@@ -18,6 +19,7 @@ from msgprofiles.api_keys import routes as api_key_routes
 from msgprofiles.api_keys.service import authenticate
 from msgprofiles.config import Settings
 from msgprofiles.core import idempotency
+from msgprofiles.core.crypto import load_secret_box
 from msgprofiles.core.errors import DomainError
 from msgprofiles.core.http import http_error, validation_error
 from msgprofiles.core.logging import configure_logging, logger
@@ -25,7 +27,10 @@ from msgprofiles.core.middleware import BodyLimitMiddleware, RequestContextMiddl
 from msgprofiles.core.ratelimit import RateLimiter
 from msgprofiles.core.responses import JSONResponse, domain_error_response
 from msgprofiles.db.database import Database, open_database
+from msgprofiles.jobs.runner import JobContext, Worker
 from msgprofiles.organizations import routes as organization_routes
+from msgprofiles.webhooks import delivery as _delivery  # noqa: F401  (registers its job)
+from msgprofiles.webhooks import routes as webhook_routes
 
 DESCRIPTION = """
 The native API of msgprofiles.
@@ -55,13 +60,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         app.state.database = database
         housekeeping = asyncio.create_task(_housekeeping(database, app.state.idempotency_ttl))
-        try:
-            yield
-        finally:
-            housekeeping.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await housekeeping
-            await database.close()
+        async with httpx.AsyncClient(follow_redirects=False) as http:
+            context = JobContext(database, settings, app.state.secrets, http)
+            app.state.job_context = context
+            stop = asyncio.Event()
+            worker = asyncio.create_task(Worker(context).run(stop)) if settings.run_worker else None
+            try:
+                yield
+            finally:
+                stop.set()
+                if worker is not None:
+                    await worker
+                housekeeping.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await housekeeping
+                await database.close()
 
     app = FastAPI(
         title="msgprofiles",
@@ -72,11 +85,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.authenticate = authenticate
+    app.state.secrets = load_secret_box(settings.secret_key, settings.data_dir)
     app.state.rate_limiter = RateLimiter(settings.rate_limit, settings.redis_url)
     app.state.idempotency_ttl = timedelta(seconds=settings.idempotency_ttl_seconds)
 
     app.include_router(organization_routes.router)
     app.include_router(api_key_routes.router)
+    app.include_router(webhook_routes.router)
 
     @app.get("/health", tags=["Health"])
     async def health(request: Request) -> Response:

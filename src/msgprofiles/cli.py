@@ -14,6 +14,7 @@ from msgprofiles.api_keys.schemas import ApiKeyCreate
 from msgprofiles.config import Settings
 from msgprofiles.core.auth import Caller
 from msgprofiles.core.errors import DomainError
+from msgprofiles.core.logging import configure_logging
 from msgprofiles.core.pagination import PageParams
 from msgprofiles.db.database import Connection, normalize_url, open_database
 from msgprofiles.db.migrate import upgrade
@@ -85,12 +86,23 @@ def serve(
     workers: Annotated[
         int | None, typer.Option(help="API processes (PostgreSQL only). [env: MSGPROFILES_WORKERS]")
     ] = None,
+    worker: Annotated[
+        bool | None,
+        typer.Option(
+            "--worker/--no-worker",
+            help="Run a job worker (webhook deliveries) in the API process. "
+            "[env: MSGPROFILES_RUN_WORKER]",
+            show_default=False,
+        ),
+    ] = None,
     data_dir: DataDir = None,
     database_url: DatabaseUrl = None,
 ) -> None:
     """Migrate the database and serve the API. On an empty database, first create the
     operator organization and print its admin API key (once)."""
-    settings = _settings(data_dir, database_url, host=host, port=port, workers=workers)
+    settings = _settings(
+        data_dir, database_url, host=host, port=port, workers=workers, run_worker=worker
+    )
     url = normalize_url(settings.resolved_database_url)
     if settings.workers > 1 and url.get_backend_name() == "sqlite":
         typer.secho(
@@ -131,6 +143,38 @@ def serve(
         log_config=None,
         access_log=False,
     )
+
+
+@app.command()
+def worker(data_dir: DataDir = None, database_url: DatabaseUrl = None) -> None:
+    """Run background jobs (webhook deliveries, …) until SIGTERM or Ctrl-C. Start as many as
+    you like on PostgreSQL; on SQLite, `serve` already runs one."""
+    settings = _settings(data_dir, database_url)
+    configure_logging(settings.log_level, settings.log_format)
+    upgrade(settings.resolved_database_url)
+    asyncio.run(_work(settings))
+
+
+async def _work(settings: Settings) -> None:
+    import signal
+
+    import httpx
+
+    from msgprofiles.core.crypto import load_secret_box
+    from msgprofiles.jobs.runner import JobContext, Worker
+    from msgprofiles.webhooks import delivery  # noqa: F401  (registers its job)
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    database = open_database(settings.resolved_database_url)
+    try:
+        async with httpx.AsyncClient(follow_redirects=False) as http:
+            secrets = load_secret_box(settings.secret_key, settings.data_dir)
+            await Worker(JobContext(database, settings, secrets, http)).run(stop)
+    finally:
+        await database.close()
 
 
 @app.command()

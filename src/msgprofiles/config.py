@@ -31,6 +31,27 @@ class Settings(BaseSettings):
     database_pool_size: int = Field(default=10, ge=1, le=200)
     sqlite_busy_timeout_ms: int = Field(default=5_000, ge=0)
 
+    secret_key: str | None = Field(
+        default=None,
+        description="Fernet key that encrypts stored secrets (webhook signing secrets). Default: "
+        "a key generated once in data_dir/secret.key. Every process must use the same key.",
+    )
+    allow_private_webhooks: bool = Field(
+        default=False,
+        description="Allow webhook URLs on private, loopback and link-local addresses.",
+    )
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    webhook_retry_schedule: list[float] = Field(
+        default=[5, 300, 1800, 7200, 18000, 36000, 36000],
+        description="Seconds to wait before each retry of a failed delivery (±20 % jitter); "
+        "about 24 hours in all, then the delivery is marked failed.",
+    )
+    webhook_disable_after_days: float = Field(default=5, gt=0)
+    run_worker: bool = Field(default=True, description="Run a job worker inside `serve`.")
+    worker_concurrency: int = Field(default=8, ge=1, le=256)
+    job_lease_seconds: float = Field(default=60, gt=0)
+    job_poll_seconds: float = Field(default=0.5, gt=0)
+
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["json", "console"] = "json"
     access_log: bool = True

@@ -104,6 +104,20 @@ async def test_openapi_documents_every_endpoint_with_its_errors(client):
         ("get", "/v1/api_keys"),
         ("get", "/v1/api_keys/{key_id}"),
         ("delete", "/v1/api_keys/{key_id}"),
+        ("post", "/v1/webhook_subscriptions"),
+        ("get", "/v1/webhook_subscriptions"),
+        ("get", "/v1/webhook_subscriptions/{subscription_id}"),
+        ("patch", "/v1/webhook_subscriptions/{subscription_id}"),
+        ("delete", "/v1/webhook_subscriptions/{subscription_id}"),
+        ("post", "/v1/webhook_subscriptions/{subscription_id}/rotate_secret"),
+        ("post", "/v1/webhook_subscriptions/{subscription_id}/pause"),
+        ("post", "/v1/webhook_subscriptions/{subscription_id}/resume"),
+        ("post", "/v1/webhook_subscriptions/{subscription_id}/test"),
+        ("get", "/v1/webhook_subscriptions/{subscription_id}/deliveries"),
+        ("get", "/v1/events"),
+        ("get", "/v1/events/{event_id}"),
+        ("post", "/v1/events/{event_id}/redeliver"),
+        ("get", "/v1/event_types"),
     }
     found = {(m, p) for p, ops in spec["paths"].items() for m in ops if p.startswith("/v1/")}
     assert found == expected

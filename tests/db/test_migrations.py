@@ -7,7 +7,9 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 import msgprofiles.api_keys.models
 import msgprofiles.core.idempotency
-import msgprofiles.organizations.models  # noqa: F401  (every table on the metadata)
+import msgprofiles.jobs.models
+import msgprofiles.organizations.models
+import msgprofiles.webhooks.models  # noqa: F401  (every table on the metadata)
 from msgprofiles.db.database import normalize_url
 from msgprofiles.db.metadata import metadata
 from msgprofiles.db.migrate import upgrade

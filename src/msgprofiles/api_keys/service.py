@@ -23,11 +23,15 @@ from msgprofiles.core.pagination import Page, PageParams, fetch_page
 from msgprofiles.core.time import utcnow
 from msgprofiles.db.database import Connection, prepare
 from msgprofiles.organizations.models import organizations
+from msgprofiles.webhooks.events import emit, register_event_type
 
 SECRET_PREFIX = "mpk_"
 _ULID_LENGTH = 26
 _TOKEN_LENGTH = 43  # secrets.token_urlsafe(32)
 _LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+register_event_type("api_key.created", "An API key was created (its secret is never sent).")
+register_event_type("api_key.revoked", "An API key was revoked.")
 
 _t = api_keys
 
@@ -162,9 +166,16 @@ async def create_api_key(conn: Connection, caller: Caller, data: ApiKeyCreate) -
             )
         raise not_found(ErrorCode.profile_not_found, "profile", data.profile_id)
     async with conn.transaction():
-        return await insert_api_key(
+        key = await insert_api_key(
             conn, caller.organization_id, name=data.name, role=data.role, profile_id=None
         )
+        await emit(
+            conn,
+            caller.organization_id,
+            "api_key.created",
+            ApiKey(**key.model_dump(exclude={"secret"})),
+        )
+        return key
 
 
 async def list_api_keys(
@@ -210,4 +221,6 @@ async def revoke_api_key(conn: Connection, caller: Caller, key_id: str) -> ApiKe
                 "This is the organization's last active admin key; create another first.",
             )
         await conn.execute(_revoke, params)
-        return _to_model({**row, "revoked_at": params["now"]})
+        revoked = _to_model({**row, "revoked_at": params["now"]})
+        await emit(conn, caller.organization_id, "api_key.revoked", revoked)
+        return revoked

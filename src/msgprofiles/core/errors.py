@@ -26,6 +26,9 @@ class ErrorCode(StrEnum):
     organization_not_found = "organization_not_found"
     api_key_not_found = "api_key_not_found"
     profile_not_found = "profile_not_found"
+    event_not_found = "event_not_found"
+    webhook_subscription_not_found = "webhook_subscription_not_found"
+    webhook_delivery_not_found = "webhook_delivery_not_found"
     method_not_allowed = "method_not_allowed"
     payload_too_large = "payload_too_large"
     unsupported_media_type = "unsupported_media_type"
@@ -34,6 +37,9 @@ class ErrorCode(StrEnum):
     last_admin_key = "last_admin_key"
     idempotency_key_in_progress = "idempotency_key_in_progress"
     idempotency_key_reused = "idempotency_key_reused"
+    unknown_event_type = "unknown_event_type"
+    webhook_url_not_allowed = "webhook_url_not_allowed"
+    webhook_subscription_disabled = "webhook_subscription_disabled"
     rate_limited = "rate_limited"
     # 5xx
     internal_error = "internal_error"
@@ -54,6 +60,9 @@ STATUS: dict[ErrorCode, int] = {
     ErrorCode.organization_not_found: 404,
     ErrorCode.api_key_not_found: 404,
     ErrorCode.profile_not_found: 404,
+    ErrorCode.event_not_found: 404,
+    ErrorCode.webhook_subscription_not_found: 404,
+    ErrorCode.webhook_delivery_not_found: 404,
     ErrorCode.method_not_allowed: 405,
     ErrorCode.payload_too_large: 413,
     ErrorCode.unsupported_media_type: 415,
@@ -61,6 +70,9 @@ STATUS: dict[ErrorCode, int] = {
     ErrorCode.last_admin_key: 409,
     ErrorCode.idempotency_key_in_progress: 409,
     ErrorCode.idempotency_key_reused: 422,
+    ErrorCode.unknown_event_type: 400,
+    ErrorCode.webhook_url_not_allowed: 422,
+    ErrorCode.webhook_subscription_disabled: 409,
     ErrorCode.rate_limited: 429,
     ErrorCode.internal_error: 500,
     ErrorCode.service_unavailable: 503,

@@ -6,7 +6,22 @@ from uuid import UUID
 from ulid import ULID
 
 PREFIXES = frozenset(
-    {"org", "key", "prof", "brand", "camp", "num", "wa", "cus", "csl", "ct", "whsub", "evt", "job"}
+    {
+        "org",
+        "key",
+        "prof",
+        "brand",
+        "camp",
+        "num",
+        "wa",
+        "cus",
+        "csl",
+        "ct",
+        "whsub",
+        "whdel",
+        "evt",
+        "job",
+    }
 )
 
 

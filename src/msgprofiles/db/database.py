@@ -23,7 +23,7 @@ import asyncio
 import contextlib
 import sqlite3
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, cast
 
@@ -85,7 +85,7 @@ class _Compiled:
             for name in self.bind_names
             if (processor := _bind_processor(compiled.binds[name].type, dialect)) is not None
         }
-        columns = list(getattr(statement, "selected_columns", ()))
+        columns = list(getattr(statement, "exported_columns", ()))  # SELECT or RETURNING
         self.keys = tuple(column.key for column in columns)
         if len(set(self.keys)) != len(self.keys):
             raise ValueError(f"prepared statements need distinct column names: {self.sql}")
@@ -130,7 +130,16 @@ class Connection(ABC):
     _depth = 0
     _doomed = False
     _savepoints = 0
+    _after_commit: list[Callable[[], None]] | None = None
     broken = False
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Call `callback` once the current transaction has committed (never if it rolls
+        back): e.g. wake a worker for a job that only exists from then on."""
+        assert self._depth > 0, "after_commit() needs an open transaction"
+        if self._after_commit is None:
+            self._after_commit = []
+        self._after_commit.append(callback)
 
     @abstractmethod
     async def _control(self, sql: str) -> None:
@@ -163,7 +172,7 @@ class Connection(ABC):
             return
         async with self._writer():
             await self._run_control(self._begin)
-            self._depth, self._doomed = 1, False
+            self._depth, self._doomed, self._after_commit = 1, False, None
             try:
                 yield
             except BaseException:
@@ -177,8 +186,11 @@ class Connection(ABC):
                         "use savepoint() to recover from a failed step"
                     )
                 await self._run_control("COMMIT")
+                callbacks: list[Callable[[], None]] = self._after_commit or []
+                for callback in callbacks:
+                    callback()
             finally:
-                self._depth = 0
+                self._depth, self._after_commit = 0, None
 
     @contextlib.asynccontextmanager
     async def savepoint(self) -> AsyncIterator[None]:

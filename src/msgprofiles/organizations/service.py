@@ -20,6 +20,10 @@ from msgprofiles.organizations.schemas import (
     OrganizationCreated,
     OrganizationUpdate,
 )
+from msgprofiles.webhooks.events import emit, register_event_type
+
+register_event_type("organization.created", "An organization was created.")
+register_event_type("organization.updated", "The organization's name, email or metadata changed.")
 
 _t = organizations
 _get = prepare(select(_t).where(_t.c.id == bindparam("org")))
@@ -47,7 +51,9 @@ async def _insert(
     }
     await conn.execute(_insert_row, row)
     key = await insert_api_key(conn, organization_id, name="Initial admin key", role="admin")
-    return OrganizationCreated(**_to_model(row).model_dump(), api_key=key)
+    organization = _to_model(row)
+    await emit(conn, organization_id, "organization.created", organization)
+    return OrganizationCreated(**organization.model_dump(), api_key=key)
 
 
 async def create_organization(
@@ -113,4 +119,6 @@ async def update_organization(
             return current
         changes["updated_at"] = utcnow()
         await conn.execute(update(_t).where(_t.c.id == caller.organization_id).values(**changes))
-        return current.model_copy(update=changes)
+        updated = current.model_copy(update=changes)
+        await emit(conn, caller.organization_id, "organization.updated", updated)
+        return updated

@@ -1,0 +1,187 @@
+"""Events: every state change, written in the transaction of the change (the outbox), and
+fanned out there to a delivery (and its job) for each subscription that wants it.
+
+Domains describe their event types once with `register_event_type` and call `emit` before
+their commit: if the change commits the event will be delivered, if it rolls back nothing is
+sent."""
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import bindparam, insert, select
+
+from msgprofiles.core.auth import Caller
+from msgprofiles.core.errors import DomainError, ErrorCode, not_found
+from msgprofiles.core.ids import new_id
+from msgprofiles.core.pagination import Page, PageParams, fetch_page
+from msgprofiles.core.time import utcnow
+from msgprofiles.db.database import Connection, Row, prepare
+from msgprofiles.jobs.runner import enqueue
+from msgprofiles.webhooks.models import events, webhook_deliveries, webhook_subscriptions
+from msgprofiles.webhooks.schemas import Event, EventType
+
+DELIVER_JOB = "webhook.deliver"
+
+EVENT_TYPES: dict[str, str] = {}
+
+
+def register_event_type(event_type: str, description: str) -> None:
+    EVENT_TYPES[event_type] = description
+
+
+register_event_type("ping", "A test event, sent by POST /v1/webhook_subscriptions/{id}/test.")
+register_event_type(
+    "webhook_subscription.disabled",
+    "A subscription was disabled after its deliveries failed for several days.",
+)
+
+_insert_event = prepare(insert(events))
+_insert_delivery = prepare(insert(webhook_deliveries))
+_subscribers = prepare(
+    select(
+        webhook_subscriptions.c.id,
+        webhook_subscriptions.c.event_types,
+        webhook_subscriptions.c.status,
+    ).where(
+        webhook_subscriptions.c.organization_id == bindparam("org"),
+        webhook_subscriptions.c.deleted_at.is_(None),
+        webhook_subscriptions.c.status != "disabled",
+    )
+)
+_get = prepare(
+    select(events).where(
+        events.c.organization_id == bindparam("org"), events.c.id == bindparam("evt")
+    )
+)
+
+
+def catalogue() -> list[EventType]:
+    return [EventType(type=name, description=text) for name, text in sorted(EVENT_TYPES.items())]
+
+
+def wants(event_types: list[str] | None, event_type: str) -> bool:
+    return event_types is None or event_type in event_types
+
+
+async def emit(
+    conn: Connection,
+    organization_id: str,
+    event_type: str,
+    data: BaseModel | Mapping[str, Any],
+    *,
+    only_subscription: str | None = None,
+) -> str:
+    """Record an event and queue its deliveries, inside the caller's transaction."""
+    assert conn.in_transaction, "an event is written in the transaction of its change"
+    assert event_type in EVENT_TYPES, f"unregistered event type {event_type!r}"
+    payload = data.model_dump(mode="json") if isinstance(data, BaseModel) else dict(data)
+    event_id = new_id("evt")
+    await conn.execute(
+        _insert_event,
+        {
+            "organization_id": organization_id,
+            "id": event_id,
+            "type": event_type,
+            "data": payload,
+            "created_at": utcnow(),
+        },
+    )
+    for subscription in await conn.fetch_all(_subscribers, {"org": organization_id}):
+        if only_subscription is not None:
+            if subscription["id"] != only_subscription:
+                continue
+        elif not wants(subscription["event_types"], event_type):
+            continue
+        await create_delivery(conn, organization_id, subscription, event_id)
+    return event_id
+
+
+async def create_delivery(
+    conn: Connection, organization_id: str, subscription: Row, event_id: str
+) -> str:
+    """A delivery of one event to one subscription: queued now, or held while it is paused."""
+    now = utcnow()
+    delivery_id = new_id("whdel")
+    held = subscription["status"] == "paused"
+    await conn.execute(
+        _insert_delivery,
+        {
+            "organization_id": organization_id,
+            "id": delivery_id,
+            "subscription_id": subscription["id"],
+            "event_id": event_id,
+            "status": "held" if held else "pending",
+            "attempts": 0,
+            "next_attempt_at": None if held else now,
+            "created_at": now,
+            "updated_at": now,
+        },
+    )
+    if not held:
+        await enqueue(conn, organization_id, DELIVER_JOB, {"delivery_id": delivery_id})
+    return delivery_id
+
+
+def _to_model(row: Row) -> Event:
+    return Event(id=row["id"], type=row["type"], created_at=row["created_at"], data=row["data"])
+
+
+async def list_events(
+    conn: Connection,
+    caller: Caller,
+    page: PageParams,
+    *,
+    event_type: str | None = None,
+    created_after: datetime | None = None,
+    created_before: datetime | None = None,
+) -> Page[Event]:
+    statement = select(events).where(events.c.organization_id == caller.organization_id)
+    if event_type is not None:
+        statement = statement.where(events.c.type == event_type)
+    if created_after is not None:
+        statement = statement.where(events.c.created_at >= created_after)
+    if created_before is not None:
+        statement = statement.where(events.c.created_at < created_before)
+    result = await fetch_page(conn, statement, events.c.id, page)
+    return Page([_to_model(r) for r in result.items], result.has_more, result.next_cursor)
+
+
+async def get_event(conn: Connection, caller: Caller, event_id: str) -> Event:
+    row = await conn.fetch_one(_get, {"org": caller.organization_id, "evt": event_id})
+    if row is None:
+        raise not_found(ErrorCode.event_not_found, "event", event_id)
+    return _to_model(row)
+
+
+async def redeliver(
+    conn: Connection, caller: Caller, event_id: str, subscription_id: str | None
+) -> list[str]:
+    """Deliver an event again: to one subscription, or to every one that wants its type."""
+    async with conn.transaction():
+        event = await get_event(conn, caller, event_id)
+        targets = [
+            s
+            for s in await conn.fetch_all(_subscribers, {"org": caller.organization_id})
+            if (
+                s["id"] == subscription_id
+                if subscription_id
+                else wants(s["event_types"], event.type)
+            )
+        ]
+        if subscription_id and not targets:
+            raise not_found(
+                ErrorCode.webhook_subscription_not_found, "active subscription", subscription_id
+            )
+        return [await create_delivery(conn, caller.organization_id, s, event_id) for s in targets]
+
+
+def check_event_types(event_types: list[str] | None) -> None:
+    unknown = sorted(set(event_types or ()) - set(EVENT_TYPES))
+    if unknown:
+        raise DomainError(
+            ErrorCode.unknown_event_type,
+            f"Unknown event type(s): {', '.join(unknown)}. See GET /v1/event_types.",
+            details=[{"field": "event_types", "value": name} for name in unknown],
+        )

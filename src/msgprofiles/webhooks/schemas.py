@@ -1,0 +1,115 @@
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AnyHttpUrl, BaseModel, Field, field_validator
+
+from msgprofiles.core.schemas import InputModel
+
+Status = Literal["active", "paused", "disabled"]
+Url = Annotated[AnyHttpUrl, Field(description="http(s) address that receives deliveries.")]
+EventTypes = Annotated[
+    list[str] | None,
+    Field(description="Event types to receive; omit or null for every type.", max_length=100),
+]
+
+
+class WebhookSubscription(BaseModel):
+    id: str = Field(examples=["whsub_01J9Z3T6X1N8Q5W4R2M7B0C9DE"])
+    object: Literal["webhook_subscription"] = "webhook_subscription"
+    url: str
+    description: str | None
+    event_types: list[str] | None
+    status: Status
+    created_at: datetime
+    updated_at: datetime
+
+
+class WebhookSubscriptionWithSecret(WebhookSubscription):
+    secret: str | None = Field(
+        description="The signing secret (`whsec_…`), shown only in this response. A replay of "
+        "the request with its Idempotency-Key returns null here."
+    )
+
+
+class SigningSecret(BaseModel):
+    object: Literal["signing_secret"] = "signing_secret"
+    secret: str | None = Field(description="The new signing secret, shown only here.")
+    previous_secret_expires_at: datetime = Field(
+        description="Until then deliveries carry signatures with both secrets."
+    )
+
+
+class WebhookSubscriptionCreate(InputModel):
+    url: Url
+    description: str | None = Field(default=None, max_length=500)
+    event_types: EventTypes = None
+
+    @field_validator("event_types")
+    @classmethod
+    def _distinct(cls, value: list[str] | None) -> list[str] | None:
+        return None if value is None else sorted(set(value))
+
+
+class WebhookSubscriptionUpdate(InputModel):
+    """Only the fields sent are changed."""
+
+    url: Url | None = None
+    description: str | None = Field(default=None, max_length=500)
+    event_types: EventTypes = None
+    status: Literal["active", "paused"] | None = None
+
+    _distinct = field_validator("event_types")(WebhookSubscriptionCreate._distinct.__func__)  # type: ignore[attr-defined]
+
+
+class RotateSecret(InputModel):
+    grace_period_hours: float = Field(
+        default=24, ge=0, le=168, description="How long the old secret keeps signing."
+    )
+
+
+class Event(BaseModel):
+    id: str = Field(examples=["evt_01J9Z3T6X1N8Q5W4R2M7B0C9DE"])
+    object: Literal["event"] = "event"
+    type: str
+    created_at: datetime
+    data: dict[str, Any]
+
+
+class EventType(BaseModel):
+    object: Literal["event_type"] = "event_type"
+    type: str
+    description: str
+
+
+class DeliveryAttempt(BaseModel):
+    attempt: int
+    started_at: datetime
+    status_code: int | None
+    latency_ms: int | None
+    error: str | None
+    next_retry_at: datetime | None
+
+
+class Delivery(BaseModel):
+    id: str = Field(examples=["whdel_01J9Z3T6X1N8Q5W4R2M7B0C9DE"])
+    object: Literal["webhook_delivery"] = "webhook_delivery"
+    subscription_id: str
+    event_id: str
+    event_type: str
+    status: Literal["pending", "held", "succeeded", "failed", "cancelled"]
+    attempts: list[DeliveryAttempt]
+    next_attempt_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class Redeliver(InputModel):
+    subscription_id: str | None = Field(
+        default=None, description="Only to this subscription; default: every one that matches."
+    )
+
+
+class Ping(BaseModel):
+    object: Literal["webhook_test"] = "webhook_test"
+    event_id: str
+    delivery_id: str

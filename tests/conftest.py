@@ -6,10 +6,14 @@ is created for the run and dropped afterwards.
 """
 
 import asyncio
+import json
 import os
 import secrets
+import threading
+import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
@@ -20,6 +24,7 @@ from msgprofiles.app import create_app
 from msgprofiles.config import Settings
 from msgprofiles.db.database import Database
 from msgprofiles.db.migrate import upgrade
+from msgprofiles.jobs.runner import Worker
 from msgprofiles.organizations.service import bootstrap_operator
 
 POSTGRES_SERVER = os.environ.get("MSGPROFILES_TEST_DATABASE_URL", "")
@@ -72,6 +77,10 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
         data_dir=tmp_path_factory.mktemp("data"),
         rate_limit="100000/second",
         log_level="info",
+        allow_private_webhooks=True,  # the receivers of the tests listen on loopback
+        run_worker=False,  # tests drive the worker themselves
+        webhook_retry_schedule=[0.2, 0.2, 0.2],
+        job_poll_seconds=0.05,
     )
 
 
@@ -166,3 +175,60 @@ def fresh_database(tmp_path: Path) -> Iterator[str]:
     url, drop = make_database(tmp_path, "fresh")
     yield url
     drop()
+
+
+class Receiver:
+    """A webhook receiver on loopback: records each request and answers with the next status
+    of `statuses` (200 once they run out)."""
+
+    def __init__(self) -> None:
+        self.requests: list[tuple[dict[str, str], bytes]] = []
+        self.statuses: list[int] = []
+        self.delay = 0.0
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("content-length", 0)))
+                time.sleep(receiver.delay)
+                receiver.requests.append(({k.lower(): v for k, v in self.headers.items()}, body))
+                status = receiver.statuses.pop(0) if receiver.statuses else 200
+                self.send_response(status)
+                self.send_header("content-length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def events(self) -> list[dict[str, object]]:
+        return [json.loads(body) for _, body in self.requests]
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    server = Receiver()
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="session")
+def worker(app: object) -> Worker:
+    return Worker(app.state.job_context)  # type: ignore[attr-defined]
+
+
+async def drain(worker: Worker, until: Callable[[], bool]) -> None:
+    """Run due jobs until `until()` holds (retries become due over time); fail after 15 s."""
+    async with asyncio.timeout(15):
+        while not until():
+            await worker.run_until_idle()
+            if not until():
+                await asyncio.sleep(0.05)

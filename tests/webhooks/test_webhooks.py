@@ -1,0 +1,268 @@
+import pytest
+from sqlalchemy import func, select, update
+from standardwebhooks import Webhook, WebhookVerificationError
+
+from msgprofiles.core.time import utcnow
+from msgprofiles.jobs.models import jobs
+from msgprofiles.webhooks.events import emit
+from msgprofiles.webhooks.models import events, webhook_subscriptions
+from tests.conftest import Org, Receiver, drain
+
+
+async def subscribe(org: Org, receiver: Receiver, **fields: object) -> dict:
+    r = await org.post("/v1/webhook_subscriptions", {"url": receiver.url, **fields})
+    assert r.status_code == 201, r.text
+    return r.json()["data"]
+
+
+async def deliveries(org: Org, subscription_id: str) -> list[dict]:
+    r = await org.get(f"/v1/webhook_subscriptions/{subscription_id}/deliveries")
+    assert r.status_code == 200, r.text
+    return r.json()["data"]
+
+
+def verify(secret: str, headers: dict[str, str], body: bytes) -> dict:
+    return Webhook(secret).verify(body, headers)
+
+
+async def test_subscriptions_show_their_secret_once_and_store_it_encrypted(
+    org: Org, database, receiver
+):
+    created = await subscribe(org, receiver, description="ops", event_types=["api_key.created"])
+    secret = created["secret"]
+    assert secret.startswith("whsec_") and created["status"] == "active"
+    fetched = (await org.get(f"/v1/webhook_subscriptions/{created['id']}")).json()["data"]
+    assert "secret" not in fetched and fetched["event_types"] == ["api_key.created"]
+    listed = (await org.get("/v1/webhook_subscriptions")).json()["data"]
+    assert [s["id"] for s in listed] == [created["id"]]
+    async with database.connect() as conn:
+        stored = await conn.fetch_value(
+            select(webhook_subscriptions.c.secret).where(
+                webhook_subscriptions.c.organization_id == org.id,
+                webhook_subscriptions.c.id == created["id"],
+            )
+        )
+    assert secret not in stored and secret.removeprefix("whsec_") not in stored
+
+    patched = await org.patch(
+        f"/v1/webhook_subscriptions/{created['id']}",
+        {"description": "renamed", "event_types": None},
+    )
+    assert patched.json()["data"]["description"] == "renamed"
+    assert patched.json()["data"]["event_types"] is None
+    assert (await org.delete(f"/v1/webhook_subscriptions/{created['id']}")).status_code == 200
+    gone = await org.get(f"/v1/webhook_subscriptions/{created['id']}")
+    assert gone.status_code == 404
+    assert gone.json()["error"]["code"] == "webhook_subscription_not_found"
+
+
+async def test_a_change_is_delivered_signed_once_and_verifiable(org: Org, receiver, worker):
+    subscription = await subscribe(org, receiver)
+    key = (await org.post("/v1/api_keys", {"name": "hooked"})).json()["data"]
+    await drain(worker, lambda: len(receiver.requests) >= 1)
+    headers, body = receiver.requests[0]
+    payload = verify(subscription["secret"], headers, body)
+    assert payload["type"] == "api_key.created"
+    assert payload["data"]["id"] == key["id"] and "secret" not in payload["data"]
+    assert key["secret"] not in body.decode()
+    assert headers["webhook-id"] == payload["id"] and payload["id"].startswith("evt_")
+
+    listed = (await org.get("/v1/events", params={"type": "api_key.created"})).json()["data"]
+    assert listed[0]["id"] == payload["id"]
+    event = (await org.get(f"/v1/events/{payload['id']}")).json()["data"]
+    assert event["data"] == payload["data"]
+    [delivery] = await deliveries(org, subscription["id"])
+    assert delivery["status"] == "succeeded" and delivery["event_type"] == "api_key.created"
+    assert [a["status_code"] for a in delivery["attempts"]] == [200]
+    await worker.run_until_idle()
+    assert len(receiver.requests) == 1, "delivered once"
+
+
+async def test_subscriptions_receive_only_the_types_they_asked_for(org: Org, receiver, worker):
+    await subscribe(org, receiver, event_types=["api_key.revoked"])
+    key = (await org.post("/v1/api_keys", {"name": "filtered"})).json()["data"]
+    await org.patch("/v1/organization", {"name": "Filtered Inc"})
+    await org.delete(f"/v1/api_keys/{key['id']}")
+    await drain(worker, lambda: len(receiver.requests) >= 1)
+    await worker.run_until_idle()
+    assert [e["type"] for e in receiver.events()] == ["api_key.revoked"]
+
+
+async def test_failed_deliveries_are_retried_until_the_receiver_recovers(
+    org: Org, receiver, worker
+):
+    receiver.statuses = [500, 503]
+    subscription = await subscribe(org, receiver)
+    await org.patch("/v1/organization", {"name": "Retried"})
+    await drain(worker, lambda: len(receiver.requests) >= 3)
+    ids = {headers["webhook-id"] for headers, _ in receiver.requests}
+    assert len(ids) == 1, "every retry carries the same webhook-id"
+    [delivery] = await deliveries(org, subscription["id"])
+    assert delivery["status"] == "succeeded"
+    assert [a["status_code"] for a in delivery["attempts"]] == [500, 503, 200]
+    assert delivery["attempts"][0]["next_retry_at"] is not None
+    assert delivery["attempts"][0]["error"] == "HTTP 500"
+
+
+async def test_a_delivery_fails_after_the_last_retry(org: Org, receiver, worker):
+    receiver.statuses = [500] * 10
+    subscription = await subscribe(org, receiver)
+    await org.patch("/v1/organization", {"name": "Doomed"})
+    await drain(worker, lambda: len(receiver.requests) >= 4)
+    [delivery] = await deliveries(org, subscription["id"])
+    await drain(worker, lambda: True)
+    [delivery] = await deliveries(org, subscription["id"])
+    assert delivery["status"] == "failed" and len(delivery["attempts"]) == 4
+    assert delivery["attempts"][-1]["next_retry_at"] is None
+
+
+async def test_rotation_signs_with_both_secrets_during_the_grace_period(org: Org, receiver, worker):
+    subscription = await subscribe(org, receiver)
+    old = subscription["secret"]
+    rotated = await org.post(f"/v1/webhook_subscriptions/{subscription['id']}/rotate_secret")
+    new = rotated.json()["data"]["secret"]
+    assert new != old and new.startswith("whsec_")
+    await org.patch("/v1/organization", {"name": "Rotating"})
+    await drain(worker, lambda: len(receiver.requests) >= 1)
+    headers, body = receiver.requests[-1]
+    assert len(headers["webhook-signature"].split(" ")) == 2
+    assert verify(old, headers, body)["type"] == verify(new, headers, body)["type"]
+
+    await org.post(
+        f"/v1/webhook_subscriptions/{subscription['id']}/rotate_secret", {"grace_period_hours": 0}
+    )
+    await org.patch("/v1/organization", {"name": "Rotated"})
+    await drain(worker, lambda: len(receiver.requests) >= 2)
+    headers, body = receiver.requests[-1]
+    with pytest.raises(WebhookVerificationError):
+        verify(new, headers, body)  # the previous secret stopped signing at once
+
+
+async def test_paused_subscriptions_hold_deliveries_and_resume_sends_them(
+    org: Org, receiver, worker
+):
+    subscription = await subscribe(org, receiver)
+    paused = await org.post(f"/v1/webhook_subscriptions/{subscription['id']}/pause")
+    assert paused.json()["data"]["status"] == "paused"
+    await org.patch("/v1/organization", {"name": "Held 1"})
+    await org.patch("/v1/organization", {"name": "Held 2"})
+    await worker.run_until_idle()
+    assert receiver.requests == []
+    assert {d["status"] for d in await deliveries(org, subscription["id"])} == {"held"}
+    await org.post(f"/v1/webhook_subscriptions/{subscription['id']}/resume")
+    await drain(worker, lambda: len(receiver.requests) >= 2)
+    names = sorted(e["data"]["name"] for e in receiver.events())
+    assert names == ["Held 1", "Held 2"]
+
+
+async def test_ping_and_redeliver(org: Org, receiver, worker):
+    subscription = await subscribe(org, receiver)
+    ping = (await org.post(f"/v1/webhook_subscriptions/{subscription['id']}/test")).json()
+    await drain(worker, lambda: len(receiver.requests) >= 1)
+    assert receiver.events()[0]["type"] == "ping"
+    assert receiver.events()[0]["id"] == ping["data"]["event_id"]
+    again = await org.post(
+        f"/v1/events/{ping['data']['event_id']}/redeliver", {"subscription_id": subscription["id"]}
+    )
+    assert again.status_code == 202 and len(again.json()["data"]) == 1
+    await drain(worker, lambda: len(receiver.requests) >= 2)
+    assert receiver.requests[0][0]["webhook-id"] == receiver.requests[1][0]["webhook-id"]
+
+
+async def test_a_rolled_back_change_sends_nothing(org: Org, receiver, worker, database):
+    await subscribe(org, receiver)
+    async with database.connect() as conn:
+        with pytest.raises(RuntimeError):
+            async with conn.transaction():
+                await emit(conn, org.id, "organization.updated", {"name": "never"})
+                raise RuntimeError("the change failed")
+        count = await conn.fetch_value(
+            select(func.count())
+            .select_from(events)
+            .where(events.c.organization_id == org.id, events.c.type == "organization.updated")
+        )
+        queued = await conn.fetch_value(
+            select(func.count()).select_from(jobs).where(jobs.c.organization_id == org.id)
+        )
+    assert count == 0 and queued == 0
+    await worker.run_until_idle()
+    assert receiver.requests == []
+
+
+async def test_a_subscription_failing_for_days_is_disabled_and_says_so(
+    org: Org, receiver, worker, database
+):
+    receiver.statuses = [500] * 10
+    failing = await subscribe(org, receiver, event_types=["organization.updated"])
+    async with database.connect() as conn:
+        await conn.execute(
+            update(webhook_subscriptions)
+            .where(webhook_subscriptions.c.organization_id == org.id)
+            .values(failing_since=utcnow().replace(year=utcnow().year - 1))
+        )
+    await org.patch("/v1/organization", {"name": "Unreachable"})
+    await drain(worker, lambda: len(receiver.requests) >= 1)
+    fetched = (await org.get(f"/v1/webhook_subscriptions/{failing['id']}")).json()["data"]
+    assert fetched["status"] == "disabled"
+    disabled = (
+        await org.get("/v1/events", params={"type": "webhook_subscription.disabled"})
+    ).json()["data"]
+    assert [e["data"]["id"] for e in disabled] == [failing["id"]]
+    await drain(worker, lambda: True)
+    [delivery] = await deliveries(org, failing["id"])
+    assert delivery["status"] in ("cancelled", "pending", "failed")
+    resumed = await org.post(f"/v1/webhook_subscriptions/{failing['id']}/resume")
+    assert resumed.json()["data"]["status"] == "active"
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "code"),
+    [
+        ({"url": "not a url"}, 400, "validation_error"),
+        ({"url": "ftp://example.com/x"}, 400, "validation_error"),
+        (
+            {"url": "https://example.com", "event_types": ["nope.happened"]},
+            400,
+            "unknown_event_type",
+        ),
+        ({"url": "https://example.com", "secret": "mine"}, 400, "validation_error"),
+    ],
+)
+async def test_invalid_subscriptions_are_refused(org: Org, body, status, code):
+    r = await org.post("/v1/webhook_subscriptions", body)
+    assert r.status_code == status, r.text
+    assert r.json()["error"]["code"] == code
+    assert (await org.get("/v1/webhook_subscriptions")).json()["data"] == []
+
+
+async def test_another_tenant_sees_none_of_it(org: Org, other_org: Org, receiver, worker):
+    subscription = await subscribe(org, receiver)
+    await org.patch("/v1/organization", {"name": "Private"})
+    event_id = (await org.get("/v1/events")).json()["data"][0]["id"]
+    base = f"/v1/webhook_subscriptions/{subscription['id']}"
+    for response in (
+        await other_org.get(base),
+        await other_org.patch(base, {"description": "x"}),
+        await other_org.delete(base),
+        await other_org.post(base + "/rotate_secret"),
+        await other_org.get(base + "/deliveries"),
+        await other_org.get(f"/v1/events/{event_id}"),
+        await other_org.post(f"/v1/events/{event_id}/redeliver"),
+    ):
+        assert response.status_code == 404, response.text
+    assert event_id not in [e["id"] for e in (await other_org.get("/v1/events")).json()["data"]]
+    member = await org.post("/v1/webhook_subscriptions", {"url": receiver.url}, key=org.member_key)
+    assert member.status_code == 403
+
+
+async def test_the_catalogue_lists_every_event_type(org: Org):
+    types = {t["type"]: t["description"] for t in (await org.get("/v1/event_types")).json()["data"]}
+    for name in (
+        "organization.created",
+        "organization.updated",
+        "api_key.created",
+        "api_key.revoked",
+        "webhook_subscription.disabled",
+        "ping",
+    ):
+        assert types[name]

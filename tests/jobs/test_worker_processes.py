@@ -1,0 +1,147 @@
+"""Workers as real processes: killed mid-delivery, and several side by side."""
+
+import os
+import signal
+import subprocess
+import time
+
+import httpx
+import pytest
+
+from tests.conftest import POSTGRES_SERVER, Receiver
+from tests.test_server import EXECUTABLE, KEY, free_port, serve
+
+FAST_RETRIES = {
+    "MSGPROFILES_ALLOW_PRIVATE_WEBHOOKS": "true",
+    "MSGPROFILES_WEBHOOK_RETRY_SCHEDULE": "[0.2, 0.2, 0.2, 0.2, 0.2]",
+    "MSGPROFILES_JOB_LEASE_SECONDS": "2",
+    "MSGPROFILES_JOB_POLL_SECONDS": "0.1",
+}
+
+
+def start_server(args: list[str], env: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
+    port = free_port()
+    process = subprocess.Popen(
+        [EXECUTABLE, "serve", "--port", str(port), *args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env={**os.environ, **env},
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                return process, url
+        except httpx.TransportError:
+            time.sleep(0.1)
+    process.kill()
+    pytest.fail("the server did not start")
+
+
+def wait_for(condition, seconds: float = 60) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.1)
+
+
+def operator_key(args: list[str]) -> str:
+    with serve(*args) as (_, lines):
+        pass
+    return KEY.findall("\n".join(lines))[0]
+
+
+def committed_event_ids(url: str, key: str, event_type: str) -> set[str]:
+    ids: set[str] = set()
+    cursor = None
+    while True:
+        params = {"type": event_type, "limit": 100} | ({"cursor": cursor} if cursor else {})
+        page = httpx.get(f"{url}/v1/events", params=params, headers={"x-api-key": key}).json()
+        ids |= {e["id"] for e in page["data"]}
+        if not page["has_more"]:
+            return ids
+        cursor = page["next_cursor"]
+
+
+@pytest.fixture
+def where(tmp_path, fresh_database) -> list[str]:
+    return [
+        "--data-dir",
+        str(tmp_path),
+        *(["--database-url", fresh_database] if POSTGRES_SERVER else []),
+    ]
+
+
+def test_a_killed_server_delivers_every_committed_event_after_restart(where):
+    key = operator_key(where)
+    receiver = Receiver()
+    receiver.delay = 0.05
+    process, url = start_server(where, FAST_RETRIES)
+    try:
+        headers = {"x-api-key": key}
+        r = httpx.post(
+            f"{url}/v1/webhook_subscriptions", json={"url": receiver.url}, headers=headers
+        )
+        assert r.status_code == 201
+        for n in range(40):
+            r = httpx.patch(f"{url}/v1/organization", json={"name": f"crash {n}"}, headers=headers)
+            assert r.status_code == 200  # acknowledged: its event must arrive
+        wait_for(lambda: len(receiver.requests) >= 3)
+        process.send_signal(signal.SIGKILL)
+        process.wait(10)
+        delivered_before = len(receiver.requests)
+
+        process, url = start_server(where, FAST_RETRIES)
+        committed = committed_event_ids(url, key, "organization.updated")
+        assert len(committed) == 40
+
+        def all_arrived() -> bool:
+            return committed <= {h["webhook-id"] for h, _ in receiver.requests}
+
+        wait_for(all_arrived)
+        received = {h["webhook-id"] for h, _ in receiver.requests}
+        assert received == committed, "every committed event arrived, and none was invented"
+        assert delivered_before < 40, "the kill happened mid-delivery"
+    finally:
+        process.kill()
+        process.wait(10)
+        receiver.close()
+
+
+@pytest.mark.skipif(not POSTGRES_SERVER, reason="several worker processes need PostgreSQL")
+def test_two_worker_processes_deliver_each_event_once(where):
+    key = operator_key(where)
+    receiver = Receiver()
+    env = {**os.environ, **FAST_RETRIES}
+    process, url = start_server([*where, "--no-worker"], FAST_RETRIES)
+    workers = [
+        subprocess.Popen(
+            [EXECUTABLE, "worker", *where],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for _ in range(2)
+    ]
+    try:
+        headers = {"x-api-key": key}
+        httpx.post(f"{url}/v1/webhook_subscriptions", json={"url": receiver.url}, headers=headers)
+        for n in range(60):
+            httpx.patch(f"{url}/v1/organization", json={"name": f"shared {n}"}, headers=headers)
+        committed = committed_event_ids(url, key, "organization.updated")
+        wait_for(lambda: len(receiver.requests) >= len(committed))
+        time.sleep(1)  # time for a duplicate to show up, if there were one
+        ids = [h["webhook-id"] for h, _ in receiver.requests]
+        assert sorted(ids) == sorted(committed), "each event exactly once"
+        for worker in workers:
+            assert worker.poll() is None, "both workers kept running"
+    finally:
+        for worker in workers:
+            worker.send_signal(signal.SIGTERM)
+        for worker in workers:
+            assert worker.wait(20) == 0, "a worker stops cleanly on SIGTERM"
+        process.terminate()
+        process.wait(20)
+        receiver.close()

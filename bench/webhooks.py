@@ -1,0 +1,132 @@
+"""Webhook delivery: events/s from commit to receiver, and commit-to-delivery latency.
+
+    python bench/webhooks.py [--events 2000] [--concurrency 16]
+    python bench/webhooks.py --database-url postgresql://postgres@127.0.0.1:5432/postgres
+
+Starts `msgprofiles serve` (its in-process worker delivers), subscribes a receiver on
+loopback, makes `--events` changes (PATCH /v1/organization) and measures, for each, the time
+from the acknowledged response to the signed delivery's arrival."""
+
+import argparse
+import asyncio
+import json
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).parent))
+from run import BIN, free_port, fresh_postgres, wait_healthy
+
+arrivals: dict[str, float] = {}
+
+
+class Receiver(BaseHTTPRequestHandler):
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers["content-length"])))
+        arrivals[body["data"]["name"]] = time.perf_counter()
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+async def make_changes(url: str, key: str, count: int, concurrency: int) -> dict[str, float]:
+    committed: dict[str, float] = {}
+    names = iter(range(count))
+
+    async def client_loop(client: httpx.AsyncClient) -> None:
+        for n in names:
+            name = f"bench {n}"
+            r = await client.patch("/v1/organization", json={"name": name})
+            assert r.status_code == 200, r.text
+            committed[name] = time.perf_counter()
+
+    async with httpx.AsyncClient(base_url=url, headers={"x-api-key": key}) as client:
+        await asyncio.gather(*(client_loop(client) for _ in range(concurrency)))
+    return committed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--database-url", help="a PostgreSQL server; default: SQLite")
+    parser.add_argument("--events", type=int, default=2000)
+    parser.add_argument("--concurrency", type=int, default=16)
+    args = parser.parse_args()
+
+    receiver = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=receiver.serve_forever, daemon=True).start()
+    workdir = Path(tempfile.mkdtemp(prefix="msgprofiles-bench-"))
+    database_url = (
+        fresh_postgres(args.database_url)
+        if args.database_url
+        else f"sqlite:///{workdir / 'msgprofiles.sqlite3'}"
+    )
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = (workdir / "server.log").open("w")
+    server = subprocess.Popen(
+        [
+            BIN / "msgprofiles",
+            "serve",
+            "--port",
+            str(port),
+            "--data-dir",
+            str(workdir),
+            "--database-url",
+            database_url,
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={
+            "MSGPROFILES_RATE_LIMIT": "1000000/second",
+            "PATH": str(BIN),
+            "MSGPROFILES_ALLOW_PRIVATE_WEBHOOKS": "true",
+        },
+    )
+    try:
+        wait_healthy(url, "/health")
+        key = re.search(r"mpk_\S+", (workdir / "server.log").read_text()).group(0)  # type: ignore[union-attr]
+        hook = f"http://127.0.0.1:{receiver.server_address[1]}/"
+        r = httpx.post(
+            f"{url}/v1/webhook_subscriptions", json={"url": hook}, headers={"x-api-key": key}
+        )
+        assert r.status_code == 201, r.text
+        started = time.perf_counter()
+        committed = asyncio.run(make_changes(url, key, args.events, args.concurrency))
+        deadline = time.monotonic() + 120
+        while len(arrivals) < args.events and time.monotonic() < deadline:
+            time.sleep(0.05)
+        finished = max(arrivals.values())
+    finally:
+        server.terminate()
+        server.wait(30)
+        receiver.shutdown()
+
+    latencies = sorted(max(0.0, arrivals[n] - committed[n]) * 1000 for n in arrivals)
+    backend = "PostgreSQL" if args.database_url else "SQLite"
+    print(
+        f"\n{backend}, one process (API + in-process worker), {args.events} events, "
+        f"{args.concurrency} concurrent writers"
+    )
+    print(f"delivered            {len(arrivals)} of {args.events}")
+    print(
+        f"throughput           {len(arrivals) / (finished - started):.0f} events/s "
+        "(first commit to last arrival)"
+    )
+    print(
+        f"commit -> delivery   p50 {statistics.median(latencies):.1f} ms   "
+        f"p99 {latencies[int(len(latencies) * 0.99) - 1]:.1f} ms"
+    )
+
+
+if __name__ == "__main__":
+    main()

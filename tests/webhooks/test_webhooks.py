@@ -266,3 +266,43 @@ async def test_the_catalogue_lists_every_event_type(org: Org):
         "ping",
     ):
         assert types[name]
+
+
+async def test_a_receiver_slower_than_the_timeout_counts_as_a_failure(org: Org, receiver, app):
+    from msgprofiles.jobs.runner import JobContext, Worker
+
+    context = app.state.job_context
+    impatient = Worker(
+        JobContext(
+            context.database,
+            context.settings.model_copy(update={"webhook_timeout_seconds": 0.2}),
+            context.secrets,
+            context.http,
+        )
+    )
+    receiver.delay = 1.0
+    subscription = await subscribe(org, receiver)
+    await org.patch("/v1/organization", {"name": "Slow receiver"})
+    await impatient.run_until_idle()
+    [delivery] = await deliveries(org, subscription["id"])
+    assert delivery["status"] == "pending" and delivery["next_attempt_at"]
+    assert "Timeout" in delivery["attempts"][0]["error"]
+
+
+async def test_deleting_a_subscription_cancels_what_it_had_queued(
+    org: Org, receiver, worker, database
+):
+    from msgprofiles.webhooks.models import webhook_deliveries
+
+    subscription = await subscribe(org, receiver)
+    await org.patch("/v1/organization", {"name": "Never sent"})
+    await org.delete(f"/v1/webhook_subscriptions/{subscription['id']}")
+    await worker.run_until_idle()
+    assert receiver.requests == []
+    async with database.connect() as conn:
+        statuses = await conn.fetch_all(
+            select(webhook_deliveries.c.status).where(
+                webhook_deliveries.c.organization_id == org.id
+            )
+        )
+    assert [r["status"] for r in statuses] == ["cancelled"]

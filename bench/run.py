@@ -104,6 +104,33 @@ def fresh_postgres(server_url: str) -> str:
     return server_url.rsplit("/", 1)[0] + "/" + name
 
 
+def start_msgprofiles(
+    workdir: Path, port: int, database_url: str, **env: str
+) -> subprocess.Popen[bytes]:
+    """`msgprofiles serve` on a fresh database, logging to workdir/server.log."""
+    return subprocess.Popen(
+        [
+            BIN / "msgprofiles",
+            "serve",
+            "--port",
+            str(port),
+            "--data-dir",
+            str(workdir),
+            "--database-url",
+            database_url,
+        ],
+        stdout=(workdir / "server.log").open("w"),
+        stderr=subprocess.STDOUT,
+        env={"MSGPROFILES_RATE_LIMIT": "1000000/second", "PATH": str(BIN), **env},
+    )
+
+
+def operator_key(workdir: Path, url: str) -> str:
+    """Wait for the server, then read the key it printed on its first start."""
+    wait_healthy(url, "/health")
+    return re.search(r"mpk_\S+", (workdir / "server.log").read_text()).group(0)  # type: ignore[union-attr]
+
+
 def median(results: list[Result]) -> Result:
     def mid(values: list[float]) -> float:
         return statistics.median(values)
@@ -137,27 +164,9 @@ def main() -> None:
         "msgprofiles": f"http://127.0.0.1:{ours_port}",
         "ceiling": f"http://127.0.0.1:{ceiling_port}",
     }
-    log = (workdir / "server.log").open("w")
-    processes = [
-        subprocess.Popen(
-            [
-                BIN / "msgprofiles",
-                "serve",
-                "--port",
-                str(ours_port),
-                "--data-dir",
-                str(workdir),
-                "--database-url",
-                database_url,
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env={"MSGPROFILES_RATE_LIMIT": "1000000/second", "PATH": str(BIN)},
-        )
-    ]
+    processes = [start_msgprofiles(workdir, ours_port, database_url)]
     try:
-        wait_healthy(urls["msgprofiles"], "/health")
-        operator = re.search(r"mpk_\S+", (workdir / "server.log").read_text()).group(0)  # type: ignore[union-attr]
+        operator = operator_key(workdir, urls["msgprofiles"])
         created = httpx.post(
             f"{urls['msgprofiles']}/v1/organizations",
             json={"name": "Bench"},

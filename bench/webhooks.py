@@ -10,9 +10,7 @@ from the acknowledged response to the signed delivery's arrival."""
 import argparse
 import asyncio
 import json
-import re
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -23,7 +21,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).parent))
-from run import BIN, free_port, fresh_postgres, wait_healthy
+from run import free_port, fresh_postgres, operator_key, start_msgprofiles
 
 arrivals: dict[str, float] = {}
 
@@ -72,29 +70,11 @@ def main() -> None:
     )
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    log = (workdir / "server.log").open("w")
-    server = subprocess.Popen(
-        [
-            BIN / "msgprofiles",
-            "serve",
-            "--port",
-            str(port),
-            "--data-dir",
-            str(workdir),
-            "--database-url",
-            database_url,
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env={
-            "MSGPROFILES_RATE_LIMIT": "1000000/second",
-            "PATH": str(BIN),
-            "MSGPROFILES_ALLOW_PRIVATE_WEBHOOKS": "true",
-        },
+    server = start_msgprofiles(
+        workdir, port, database_url, MSGPROFILES_ALLOW_PRIVATE_WEBHOOKS="true"
     )
     try:
-        wait_healthy(url, "/health")
-        key = re.search(r"mpk_\S+", (workdir / "server.log").read_text()).group(0)  # type: ignore[union-attr]
+        key = operator_key(workdir, url)
         hook = f"http://127.0.0.1:{receiver.server_address[1]}/"
         r = httpx.post(
             f"{url}/v1/webhook_subscriptions", json={"url": hook}, headers={"x-api-key": key}

@@ -190,7 +190,7 @@ async def list_api_keys(
     elif status == "revoked":
         statement = statement.where(_t.c.revoked_at.is_not(None))
     result = await fetch_page(conn, statement, _t.c.id, page)
-    return Page([_to_model(r) for r in result.items], result.has_more, result.next_cursor)
+    return result.map(_to_model)
 
 
 async def get_api_key(conn: Connection, caller: Caller, key_id: str) -> ApiKey:

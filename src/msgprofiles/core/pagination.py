@@ -3,6 +3,7 @@ id and the cursor is the last id seen: each page is an index range scan, never a
 
 import base64
 import binascii
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, Generic, TypeVar
 
@@ -13,6 +14,7 @@ from msgprofiles.core.errors import DomainError, ErrorCode
 from msgprofiles.db.database import Connection
 
 T = TypeVar("T")
+U = TypeVar("U")
 
 _CURSOR_VERSION = "1:"
 
@@ -37,6 +39,9 @@ class Page(Generic[T]):
     items: list[T]
     has_more: bool
     next_cursor: str | None
+
+    def map(self, function: Callable[[T], U]) -> "Page[U]":
+        return Page([function(item) for item in self.items], self.has_more, self.next_cursor)
 
 
 def encode_cursor(last_id: str) -> str:

@@ -90,7 +90,7 @@ async def list_organizations(
 ) -> Page[Organization]:
     caller.require_operator()
     result = await fetch_page(conn, select(_t), _t.c.id, page)
-    return Page([_to_model(r) for r in result.items], result.has_more, result.next_cursor)
+    return result.map(_to_model)
 
 
 async def get_organization(conn: Connection, caller: Caller) -> Organization:

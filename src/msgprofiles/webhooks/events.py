@@ -145,7 +145,7 @@ async def list_events(
     if created_before is not None:
         statement = statement.where(events.c.created_at < created_before)
     result = await fetch_page(conn, statement, events.c.id, page)
-    return Page([_to_model(r) for r in result.items], result.has_more, result.next_cursor)
+    return result.map(_to_model)
 
 
 async def get_event(conn: Connection, caller: Caller, event_id: str) -> Event:

@@ -123,7 +123,7 @@ async def list_subscriptions(
     if status is not None:
         statement = statement.where(_s.c.status == status)
     result = await fetch_page(conn, statement, _s.c.id, page)
-    return Page([_to_model(r) for r in result.items], result.has_more, result.next_cursor)
+    return result.map(_to_model)
 
 
 async def get_subscription(

@@ -27,7 +27,7 @@ from msgprofiles.core.middleware import BodyLimitMiddleware, RequestContextMiddl
 from msgprofiles.core.ratelimit import RateLimiter
 from msgprofiles.core.responses import JSONResponse, domain_error_response
 from msgprofiles.db.database import Database, open_database
-from msgprofiles.jobs.runner import JobContext, Worker
+from msgprofiles.jobs.runner import JobContext, Worker, purge_succeeded
 from msgprofiles.organizations import routes as organization_routes
 from msgprofiles.webhooks import delivery as _delivery  # noqa: F401  (registers its job)
 from msgprofiles.webhooks import routes as webhook_routes
@@ -152,13 +152,15 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
 
 
 async def _housekeeping(database: Database, idempotency_ttl: timedelta) -> None:
-    """Hourly: forget expired idempotency records (each process does it; it is idempotent)."""
+    """Hourly: forget expired idempotency records and old finished jobs (each process does
+    it; it is idempotent)."""
     while True:
         try:
             async with database.connect() as conn:
-                purged = await idempotency.purge_expired(conn, idempotency_ttl)
-            if purged:
-                logger.info("idempotency_keys_purged", count=purged)
+                keys = await idempotency.purge_expired(conn, idempotency_ttl)
+                done = await purge_succeeded(conn, timedelta(days=7))
+            if keys or done:
+                logger.info("housekeeping", idempotency_keys_purged=keys, jobs_purged=done)
         except Exception:
             logger.exception("housekeeping_failed")
         await asyncio.sleep(3600)

@@ -306,3 +306,20 @@ async def test_deleting_a_subscription_cancels_what_it_had_queued(
             )
         )
     assert [r["status"] for r in statuses] == ["cancelled"]
+
+
+async def test_old_succeeded_jobs_are_purged_and_others_kept(org: Org, receiver, worker, database):
+    from datetime import timedelta
+
+    from msgprofiles.jobs.runner import purge_succeeded
+
+    await subscribe(org, receiver)
+    await org.patch("/v1/organization", {"name": "Purged later"})
+    await drain(worker, lambda: len(receiver.requests) >= 1)
+    mine = jobs.c.organization_id == org.id
+    async with database.connect() as conn:
+        assert await purge_succeeded(conn, timedelta(days=7)) >= 0
+        assert await conn.fetch_value(select(func.count()).where(mine)) == 1
+        await conn.execute(update(jobs).where(mine).values(updated_at=utcnow() - timedelta(days=8)))
+        assert await purge_succeeded(conn, timedelta(days=7)) >= 1
+        assert await conn.fetch_value(select(func.count()).where(mine)) == 0

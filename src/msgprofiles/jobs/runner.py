@@ -21,7 +21,7 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import and_, bindparam, insert, or_, select, update
+from sqlalchemy import and_, bindparam, delete, insert, or_, select, update
 
 from msgprofiles.config import Settings
 from msgprofiles.core.crypto import SecretBox
@@ -111,6 +111,11 @@ _finish = prepare(
         updated_at=_now,
     )
 )
+_purge = prepare(
+    delete(jobs).where(
+        jobs.c.status == "succeeded", jobs.c.updated_at < bindparam("cutoff", type_=UTCDateTime)
+    )
+)
 _release = prepare(
     update(jobs)
     .where(jobs.c.locked_by == bindparam("worker"), jobs.c.status == "running")
@@ -149,6 +154,11 @@ async def enqueue(
         },
     )
     return job_id
+
+
+async def purge_succeeded(conn: Connection, older_than: timedelta) -> int:
+    """Forget jobs that succeeded long ago (failed ones stay, for inspection)."""
+    return await conn.execute(_purge, {"cutoff": utcnow() - older_than})
 
 
 class Worker:

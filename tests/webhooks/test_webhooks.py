@@ -323,3 +323,59 @@ async def test_old_succeeded_jobs_are_purged_and_others_kept(org: Org, receiver,
         await conn.execute(update(jobs).where(mine).values(updated_at=utcnow() - timedelta(days=8)))
         assert await purge_succeeded(conn, timedelta(days=7)) >= 1
         assert await conn.fetch_value(select(func.count()).where(mine)) == 0
+
+
+async def test_events_filter_by_time_range_and_page(org: Org):
+    for n in range(3):
+        await org.patch("/v1/organization", {"name": f"Timed {n}"})
+    everything = (await org.get("/v1/events", params={"limit": 100})).json()["data"]
+    updates = [e for e in everything if e["type"] == "organization.updated"]
+    assert len(updates) == 3
+    middle = updates[1]["created_at"]
+    after = (
+        await org.get(
+            "/v1/events", params={"created_after": middle, "type": "organization.updated"}
+        )
+    ).json()
+    before = (
+        await org.get(
+            "/v1/events", params={"created_before": middle, "type": "organization.updated"}
+        )
+    ).json()
+    assert {e["id"] for e in after["data"]} | {e["id"] for e in before["data"]} == {
+        e["id"] for e in updates
+    }
+    assert all(e["created_at"] >= middle for e in after["data"])
+    assert all(e["created_at"] < middle for e in before["data"])
+    first = (await org.get("/v1/events", params={"limit": 1})).json()
+    second = (
+        await org.get("/v1/events", params={"limit": 1, "cursor": first["next_cursor"]})
+    ).json()
+    assert first["has_more"] and first["data"][0]["id"] > second["data"][0]["id"]
+    bad = await org.get("/v1/events", params={"created_after": "yesterday"})
+    assert bad.status_code == 400
+
+
+async def test_a_stopping_worker_hands_back_the_jobs_it_could_not_finish(
+    org: Org, receiver, app, database
+):
+    import asyncio
+
+    from msgprofiles.jobs.runner import Worker
+
+    receiver.delay = 2.0
+    await subscribe(org, receiver)
+    await org.patch("/v1/organization", {"name": "Interrupted"})
+    stop = asyncio.Event()
+    worker = Worker(app.state.job_context)
+    running = asyncio.create_task(worker.run(stop, grace=0.1))
+    async with asyncio.timeout(10):
+        while not worker._running:  # noqa: ASYNC110 (poll the worker, with a deadline)
+            await asyncio.sleep(0.02)
+    stop.set()
+    await running
+    async with database.connect() as conn:
+        rows = await conn.fetch_all(
+            select(jobs.c.status, jobs.c.locked_by).where(jobs.c.organization_id == org.id)
+        )
+    assert [(r["status"], r["locked_by"]) for r in rows] == [("queued", None)]

@@ -2,6 +2,7 @@
 
 import asyncio
 import contextlib
+import random
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -28,7 +29,10 @@ from msgprofiles.core.ratelimit import RateLimiter
 from msgprofiles.core.responses import JSONResponse, domain_error_response
 from msgprofiles.db.database import Database, open_database
 from msgprofiles.jobs.runner import JobContext, Worker, purge_succeeded
+from msgprofiles.numbers import routes as number_routes
 from msgprofiles.organizations import routes as organization_routes
+from msgprofiles.profiles import routes as profile_routes
+from msgprofiles.profiles.service import act_as_profile
 from msgprofiles.webhooks import delivery as _delivery  # noqa: F401  (registers its job)
 from msgprofiles.webhooks import routes as webhook_routes
 
@@ -85,12 +89,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.authenticate = authenticate
+    app.state.act_as_profile = act_as_profile
+    app.state.random = random.SystemRandom()  # tests put a seeded one here
     app.state.secrets = load_secret_box(settings.secret_key, settings.data_dir)
     app.state.rate_limiter = RateLimiter(settings.rate_limit, settings.redis_url)
     app.state.idempotency_ttl = timedelta(seconds=settings.idempotency_ttl_seconds)
 
     app.include_router(organization_routes.router)
     app.include_router(api_key_routes.router)
+    app.include_router(profile_routes.router)
+    app.include_router(number_routes.router)
     app.include_router(webhook_routes.router)
 
     @app.get("/health", tags=["Health"])

@@ -117,7 +117,7 @@ async def test_a_key_with_a_tampered_secret_is_refused(org: Org, client):
     [
         ({"name": "x", "role": "owner"}, "validation_error"),
         ({"role": "admin"}, "validation_error"),
-        ({"name": "x", "profile_id": "nope"}, "validation_error"),
+        ({"name": "x", "profile_id": "nope"}, "profile_not_found"),
         ({"name": "x", "profile_id": "prof_01ARZ3NDEKTSV4RRFFQ69G5FAV"}, "profile_not_found"),
     ],
 )

@@ -118,6 +118,18 @@ async def test_openapi_documents_every_endpoint_with_its_errors(client):
         ("get", "/v1/events/{event_id}"),
         ("post", "/v1/events/{event_id}/redeliver"),
         ("get", "/v1/event_types"),
+        ("post", "/v1/profiles"),
+        ("get", "/v1/profiles"),
+        ("get", "/v1/profiles/{profile_id}"),
+        ("patch", "/v1/profiles/{profile_id}"),
+        ("delete", "/v1/profiles/{profile_id}"),
+        ("get", "/v1/profiles/{profile_id}/numbers"),
+        ("post", "/v1/profiles/{profile_id}/select_sender"),
+        ("post", "/v1/numbers"),
+        ("get", "/v1/numbers"),
+        ("get", "/v1/numbers/{number_id}"),
+        ("patch", "/v1/numbers/{number_id}"),
+        ("delete", "/v1/numbers/{number_id}"),
     }
     found = {(m, p) for p, ops in spec["paths"].items() for m in ops if p.startswith("/v1/")}
     assert found == expected

@@ -18,11 +18,12 @@ from msgprofiles.api_keys.models import api_keys
 from msgprofiles.api_keys.schemas import ApiKey, ApiKeyCreate, ApiKeyWithSecret
 from msgprofiles.core.auth import Caller
 from msgprofiles.core.errors import DomainError, ErrorCode, not_found
-from msgprofiles.core.ids import is_valid_id, new_id
+from msgprofiles.core.ids import new_id
 from msgprofiles.core.pagination import Page, PageParams, fetch_page
 from msgprofiles.core.time import utcnow
 from msgprofiles.db.database import Connection, prepare
 from msgprofiles.organizations.models import organizations
+from msgprofiles.profiles.service import require_profile
 from msgprofiles.webhooks.events import emit, register_event_type
 
 SECRET_PREFIX = "mpk_"
@@ -156,18 +157,15 @@ async def insert_api_key(
 
 
 async def create_api_key(conn: Connection, caller: Caller, data: ApiKeyCreate) -> ApiKeyWithSecret:
-    if data.profile_id is not None:
-        # No profile exists yet to scope a key to; profiles bring the lookup.
-        if not is_valid_id("prof", data.profile_id):
-            raise DomainError(
-                ErrorCode.validation_error,
-                "profile_id must be a profile id (prof_…).",
-                details=[{"field": "profile_id", "type": "id_format"}],
-            )
-        raise not_found(ErrorCode.profile_not_found, "profile", data.profile_id)
     async with conn.transaction():
+        if data.profile_id is not None:
+            await require_profile(conn, caller, data.profile_id)
         key = await insert_api_key(
-            conn, caller.organization_id, name=data.name, role=data.role, profile_id=None
+            conn,
+            caller.organization_id,
+            name=data.name,
+            role=data.role,
+            profile_id=data.profile_id,
         )
         await emit(
             conn,

@@ -27,6 +27,7 @@ class ErrorCode(StrEnum):
     api_key_not_found = "api_key_not_found"
     profile_not_found = "profile_not_found"
     event_not_found = "event_not_found"
+    number_not_found = "number_not_found"
     webhook_subscription_not_found = "webhook_subscription_not_found"
     webhook_delivery_not_found = "webhook_delivery_not_found"
     method_not_allowed = "method_not_allowed"
@@ -38,6 +39,13 @@ class ErrorCode(StrEnum):
     idempotency_key_in_progress = "idempotency_key_in_progress"
     idempotency_key_reused = "idempotency_key_reused"
     unknown_event_type = "unknown_event_type"
+    invalid_phone_number = "invalid_phone_number"
+    short_name_taken = "short_name_taken"
+    number_taken = "number_taken"
+    parent_profile_undeletable = "parent_profile_undeletable"
+    messaging_disabled = "messaging_disabled"
+    destination_not_allowed = "destination_not_allowed"
+    no_sender_available = "no_sender_available"
     webhook_url_not_allowed = "webhook_url_not_allowed"
     webhook_subscription_disabled = "webhook_subscription_disabled"
     rate_limited = "rate_limited"
@@ -61,6 +69,7 @@ STATUS: dict[ErrorCode, int] = {
     ErrorCode.api_key_not_found: 404,
     ErrorCode.profile_not_found: 404,
     ErrorCode.event_not_found: 404,
+    ErrorCode.number_not_found: 404,
     ErrorCode.webhook_subscription_not_found: 404,
     ErrorCode.webhook_delivery_not_found: 404,
     ErrorCode.method_not_allowed: 405,
@@ -71,6 +80,13 @@ STATUS: dict[ErrorCode, int] = {
     ErrorCode.idempotency_key_in_progress: 409,
     ErrorCode.idempotency_key_reused: 422,
     ErrorCode.unknown_event_type: 400,
+    ErrorCode.invalid_phone_number: 400,
+    ErrorCode.short_name_taken: 409,
+    ErrorCode.number_taken: 409,
+    ErrorCode.parent_profile_undeletable: 409,
+    ErrorCode.messaging_disabled: 409,
+    ErrorCode.destination_not_allowed: 422,
+    ErrorCode.no_sender_available: 409,
     ErrorCode.webhook_url_not_allowed: 422,
     ErrorCode.webhook_subscription_disabled: 409,
     ErrorCode.rate_limited: 429,

@@ -118,6 +118,9 @@ class ApiRoute(APIRoute):
         except DomainError as error:
             request.state.auth_error = error
             return None
+        profile_id = request.headers.get("x-profile-id")
+        if profile_id:  # an organization key acting for one of its profiles
+            caller = await request.app.state.act_as_profile(conn, caller, profile_id)
         request.state.caller = caller
         return caller
 

@@ -20,6 +20,7 @@ from msgprofiles.organizations.schemas import (
     OrganizationCreated,
     OrganizationUpdate,
 )
+from msgprofiles.profiles.service import insert_parent
 from msgprofiles.webhooks.events import emit, register_event_type
 
 register_event_type("organization.created", "An organization was created.")
@@ -50,6 +51,7 @@ async def _insert(
         "updated_at": now,
     }
     await conn.execute(_insert_row, row)
+    await insert_parent(conn, organization_id, name)
     key = await insert_api_key(conn, organization_id, name="Initial admin key", role="admin")
     organization = _to_model(row)
     await emit(conn, organization_id, "organization.created", organization)

@@ -10,7 +10,9 @@ from sqlalchemy.ext.asyncio import create_async_engine
 import msgprofiles.api_keys.models
 import msgprofiles.core.idempotency
 import msgprofiles.jobs.models
+import msgprofiles.numbers.models
 import msgprofiles.organizations.models
+import msgprofiles.profiles.models
 import msgprofiles.webhooks.models  # noqa: F401  (register every table on the metadata)
 from msgprofiles.config import Settings
 from msgprofiles.db.database import normalize_url

@@ -1,0 +1,42 @@
+"""Field types shared by several domains: phone numbers, countries."""
+
+from typing import Annotated
+
+import phonenumbers
+import pycountry
+from pydantic import AfterValidator, Field
+
+
+def e164(value: str) -> str:
+    """A valid international number, normalized to E.164 (`+14155550123`)."""
+    if not value.startswith("+"):
+        raise ValueError("use the international E.164 format, e.g. +14155550123")
+    try:
+        number = phonenumbers.parse(value)
+    except phonenumbers.NumberParseException as error:
+        raise ValueError(f"not a phone number: {error}") from None
+    if not phonenumbers.is_valid_number(number):
+        raise ValueError("not a valid phone number")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def country_code(value: str) -> str:
+    """An ISO 3166-1 alpha-2 country code, upper case."""
+    code = value.upper()
+    if len(code) != 2 or pycountry.countries.get(alpha_2=code) is None:
+        raise ValueError(f"{value!r} is not an ISO 3166-1 alpha-2 country code")
+    return code
+
+
+def region_of(number: str) -> str | None:
+    return phonenumbers.region_code_for_number(phonenumbers.parse(number))
+
+
+def area_code_of(number: str) -> str | None:
+    """The area code of a NANP (+1) number; None elsewhere."""
+    parsed = phonenumbers.parse(number)
+    return str(parsed.national_number)[:3] if parsed.country_code == 1 else None
+
+
+E164 = Annotated[str, AfterValidator(e164), Field(examples=["+14155550123"], max_length=20)]
+CountryCode = Annotated[str, AfterValidator(country_code), Field(examples=["US"])]

@@ -1,0 +1,42 @@
+from sqlalchemy import Boolean, Column, Index, String, Table, Text, text
+
+from msgprofiles.db.metadata import metadata
+from msgprofiles.db.types import UTCDateTime, json_type
+
+profiles = Table(
+    "profiles",
+    metadata,
+    Column("organization_id", String(40), primary_key=True),
+    Column("id", String(40), primary_key=True),
+    Column("is_parent", Boolean, nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("short_name", String(11), nullable=True),
+    Column("description", Text, nullable=True),
+    Column("icon_url", String(2048), nullable=True),
+    Column("status", String(20), nullable=False),
+    Column("billing_model", String(32), nullable=False),
+    Column("billing_contact", json_type(), nullable=True),
+    Column("inherit_tcr_brand", Boolean, nullable=False),
+    Column("inherit_tcr_campaign", Boolean, nullable=False),
+    Column("inherit_contacts", Boolean, nullable=False),
+    Column("inherit_templates", Boolean, nullable=False),
+    Column("allow_contact_sharing", Boolean, nullable=False),
+    Column("allow_template_sharing", Boolean, nullable=False),
+    Column("allow_number_change_during_onboarding", Boolean, nullable=False),
+    Column("sending_phone_number", String(20), nullable=True),
+    Column("whatsapp_phone_number", String(20), nullable=True),
+    Column("messaging", json_type(), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("deleted_at", UTCDateTime, nullable=True),
+    # Short names are unique among an organization's live profiles.
+    Index(
+        None,
+        "organization_id",
+        "short_name",
+        unique=True,
+        sqlite_where=text("deleted_at IS NULL"),
+        postgresql_where=text("deleted_at IS NULL"),
+    ),
+    Index(None, "organization_id", "status", "id"),
+)

@@ -1,0 +1,142 @@
+import re
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, AnyHttpUrl, BaseModel, EmailStr, Field
+
+from msgprofiles.core.schemas import InputModel
+from msgprofiles.core.validation import E164, CountryCode
+
+BillingModel = Literal["organization", "profile", "profile_and_organization"]
+PROFILE_BILLING = ("profile", "profile_and_organization")
+Status = Literal["incomplete", "pending_review", "submitted", "completed", "rejected"]
+
+_SHORT_NAME = re.compile(r"[A-Za-z0-9 ]{3,11}")
+
+
+def short_name(value: str) -> str:
+    """What carriers accept as a sender label: 3-11 letters, digits or spaces, with a letter."""
+    if not _SHORT_NAME.fullmatch(value) or not any(c.isalpha() for c in value):
+        raise ValueError("3 to 11 letters, digits or spaces, with at least one letter")
+    return value
+
+
+ShortName = Annotated[str, AfterValidator(short_name), Field(examples=["SALES"])]
+Weight = Annotated[int, Field(ge=0, le=9)]
+
+
+class BillingContact(InputModel):
+    name: str = Field(min_length=1, max_length=200)
+    email: EmailStr
+    address: str | None = Field(default=None, max_length=500)
+    phone: E164 | None = None
+
+
+class NumberPool(InputModel):
+    enabled: bool = False
+    long_code_weight: Weight = 1
+    toll_free_weight: Weight = 1
+    skip_unhealthy: bool = True
+    sticky_sender: bool = False
+    geomatch: bool = False
+
+
+class MessagingSettings(InputModel):
+    enabled: bool = True
+    webhook_url: AnyHttpUrl | None = None
+    failover_url: AnyHttpUrl | None = None
+    number_pool: NumberPool = Field(default_factory=NumberPool)
+    whitelisted_destinations: list[CountryCode] = Field(
+        default_factory=list,
+        max_length=250,
+        description="ISO country codes a message may go to; empty: anywhere.",
+    )
+
+
+class NumberPoolUpdate(InputModel):
+    enabled: bool | None = None
+    long_code_weight: Weight | None = None
+    toll_free_weight: Weight | None = None
+    skip_unhealthy: bool | None = None
+    sticky_sender: bool | None = None
+    geomatch: bool | None = None
+
+
+class MessagingSettingsUpdate(InputModel):
+    """Only the fields sent are changed."""
+
+    enabled: bool | None = None
+    webhook_url: AnyHttpUrl | None = None
+    failover_url: AnyHttpUrl | None = None
+    number_pool: NumberPoolUpdate | None = None
+    whitelisted_destinations: list[CountryCode] | None = Field(default=None, max_length=250)
+
+
+class Profile(BaseModel):
+    id: str = Field(examples=["prof_01J9Z3T6X1N8Q5W4R2M7B0C9DE"])
+    object: Literal["profile"] = "profile"
+    organization_id: str
+    is_parent: bool = Field(description="The organization's own profile; the others are children.")
+    name: str
+    short_name: str | None
+    description: str | None
+    icon_url: str | None
+    status: Status
+    billing_model: BillingModel
+    billing_contact: BillingContact | None
+    inherit_tcr_brand: bool
+    inherit_tcr_campaign: bool
+    inherit_contacts: bool
+    inherit_templates: bool
+    allow_contact_sharing: bool
+    allow_template_sharing: bool
+    allow_number_change_during_onboarding: bool
+    sending_phone_number: str | None
+    whatsapp_phone_number: str | None
+    messaging: MessagingSettings
+    created_at: datetime
+    updated_at: datetime
+
+
+class _ProfileFields(InputModel):
+    short_name: ShortName | None = None
+    description: str | None = Field(default=None, max_length=5000)
+    icon_url: AnyHttpUrl | None = None
+    billing_model: BillingModel | None = None
+    billing_contact: BillingContact | None = None
+    inherit_tcr_brand: bool | None = None
+    inherit_tcr_campaign: bool | None = None
+    inherit_contacts: bool | None = None
+    inherit_templates: bool | None = None
+    allow_contact_sharing: bool | None = None
+    allow_template_sharing: bool | None = None
+    allow_number_change_during_onboarding: bool | None = None
+    sending_phone_number: E164 | None = None
+    whatsapp_phone_number: E164 | None = None
+
+
+class ProfileCreate(_ProfileFields):
+    name: str = Field(min_length=1, max_length=255)
+    messaging: MessagingSettings | None = None
+
+
+class ProfileUpdate(_ProfileFields):
+    """Only the fields sent are changed; send null to clear an optional field."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=255)
+    messaging: MessagingSettingsUpdate | None = None
+
+
+class SelectSender(InputModel):
+    to: E164
+
+
+class SelectedSender(BaseModel):
+    object: Literal["selected_sender"] = "selected_sender"
+    number_id: str
+    number: str
+    type: Literal["long_code", "toll_free", "short_code"]
+    sticky: bool = Field(description="The number this recipient was given before.")
+    matched: Literal["area_code", "country", "none"] = Field(
+        description="How geomatch narrowed the choice."
+    )

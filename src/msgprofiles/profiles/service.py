@@ -1,0 +1,274 @@
+"""Sender profiles: the sending identities of an organization. The organization's own profile
+(the parent) is made with it; the others are its children. A caller scoped to one profile (a
+profile key, or an organization key sending `X-Profile-Id`) sees and changes only that one."""
+
+import dataclasses
+from typing import Any
+
+from sqlalchemy import bindparam, insert, select, update
+
+from msgprofiles.core.auth import Caller
+from msgprofiles.core.errors import DomainError, ErrorCode, not_found
+from msgprofiles.core.ids import new_id
+from msgprofiles.core.pagination import Page, PageParams, fetch_page
+from msgprofiles.core.time import utcnow
+from msgprofiles.db.database import Connection, IntegrityError, Row, prepare
+from msgprofiles.profiles.models import profiles
+from msgprofiles.profiles.schemas import (
+    PROFILE_BILLING,
+    MessagingSettings,
+    Profile,
+    ProfileCreate,
+    ProfileUpdate,
+)
+from msgprofiles.webhooks.events import emit, register_event_type
+
+register_event_type("profile.created", "A sender profile was created.")
+register_event_type("profile.updated", "A sender profile's settings changed.")
+register_event_type("profile.deleted", "A sender profile was deleted.")
+
+_t = profiles
+_live = _t.c.deleted_at.is_(None)
+_get = prepare(
+    select(_t).where(_t.c.organization_id == bindparam("org"), _t.c.id == bindparam("prof"), _live)
+)
+_insert = prepare(insert(_t))
+_short_name_owner = prepare(
+    select(_t.c.id).where(
+        _t.c.organization_id == bindparam("org"), _t.c.short_name == bindparam("short"), _live
+    )
+)
+
+_FLAGS = (
+    "inherit_tcr_brand",
+    "inherit_tcr_campaign",
+    "inherit_contacts",
+    "inherit_templates",
+    "allow_contact_sharing",
+    "allow_template_sharing",
+    "allow_number_change_during_onboarding",
+)
+
+
+def _to_model(row: Row) -> Profile:
+    values = dict(row)
+    values["messaging"] = MessagingSettings.model_validate(row["messaging"], strict=False)
+    return Profile.model_validate(values, strict=False)
+
+
+def _scope_error() -> DomainError:
+    return DomainError(
+        ErrorCode.profile_scope_forbidden, "This API key may act only for its own profile."
+    )
+
+
+async def require_profile(conn: Connection, caller: Caller, profile_id: str) -> Row:
+    """The caller's live profile `profile_id`: 403 outside the caller's profile scope, 404 if
+    the organization has none by that id."""
+    if caller.profile_id is not None and caller.profile_id != profile_id:
+        raise _scope_error()
+    row = await conn.fetch_one(_get, {"org": caller.organization_id, "prof": profile_id})
+    if row is None:
+        raise not_found(ErrorCode.profile_not_found, "profile", profile_id)
+    return row
+
+
+async def act_as_profile(conn: Connection, caller: Caller, profile_id: str) -> Caller:
+    """`X-Profile-Id`: an organization key acting for one of its profiles."""
+    await require_profile(conn, caller, profile_id)
+    return dataclasses.replace(caller, profile_id=profile_id)
+
+
+def _row(organization_id: str, name: str, *, is_parent: bool) -> dict[str, Any]:
+    now = utcnow()
+    return {
+        "organization_id": organization_id,
+        "id": new_id("prof"),
+        "is_parent": is_parent,
+        "name": name,
+        "short_name": None,
+        "description": None,
+        "icon_url": None,
+        "status": "incomplete",
+        "billing_model": "organization",
+        "billing_contact": None,
+        **dict.fromkeys(_FLAGS, False),
+        "sending_phone_number": None,
+        "whatsapp_phone_number": None,
+        "messaging": MessagingSettings().model_dump(mode="json"),
+        "created_at": now,
+        "updated_at": now,
+        "deleted_at": None,
+    }
+
+
+async def insert_parent(conn: Connection, organization_id: str, name: str) -> Profile:
+    """The organization's own profile, made with the organization."""
+    row = _row(organization_id, name, is_parent=True)
+    await conn.execute(_insert, row)
+    return _to_model(row)
+
+
+def _check_billing(row: dict[str, Any]) -> None:
+    if row["billing_model"] in PROFILE_BILLING and not row["billing_contact"]:
+        raise DomainError(
+            ErrorCode.validation_error,
+            "A billing contact is required when the profile is billed itself.",
+            details=[{"field": "billing_contact", "type": "required_for_billing_model"}],
+        )
+
+
+async def _check_short_name(conn: Connection, row: dict[str, Any]) -> None:
+    if row["short_name"] is None:
+        return
+    owner = await conn.fetch_value(
+        _short_name_owner, {"org": row["organization_id"], "short": row["short_name"]}
+    )
+    if owner is not None and owner != row["id"]:
+        raise _short_name_taken(row["short_name"])
+
+
+def _short_name_taken(short_name: str) -> DomainError:
+    return DomainError(
+        ErrorCode.short_name_taken,
+        f"Another profile of this organization is already called {short_name!r}.",
+        details=[{"field": "short_name"}],
+    )
+
+
+def _fields(data: ProfileCreate | ProfileUpdate) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for field in data.model_fields_set - {"messaging"}:
+        value = getattr(data, field)
+        if (field in _FLAGS and value is None) or (field == "name" and value is None):
+            raise DomainError(
+                ErrorCode.validation_error,
+                f"{field} cannot be null.",
+                details=[{"field": field, "type": "null"}],
+            )
+        if field == "billing_model" and value is None:
+            value = "organization"
+        if field == "icon_url" and value is not None:
+            value = str(value)
+        if field == "billing_contact" and value is not None:
+            value = value.model_dump(mode="json")
+        values[field] = value
+    return values
+
+
+async def create_profile(conn: Connection, caller: Caller, data: ProfileCreate) -> Profile:
+    caller.require_organization_scope()
+    row = _row(caller.organization_id, data.name, is_parent=False)
+    row.update(_fields(data))
+    if data.messaging is not None:
+        row["messaging"] = data.messaging.model_dump(mode="json")
+    _check_billing(row)
+    async with conn.transaction():
+        await _check_short_name(conn, row)
+        try:
+            async with conn.savepoint():
+                await conn.execute(_insert, row)
+        except IntegrityError:  # a concurrent request took the short name first
+            raise _short_name_taken(row["short_name"]) from None
+        profile = _to_model(row)
+        await emit(conn, caller.organization_id, "profile.created", profile)
+    return profile
+
+
+async def list_profiles(
+    conn: Connection,
+    caller: Caller,
+    page: PageParams,
+    *,
+    status: str | None = None,
+    search: str | None = None,
+) -> Page[Profile]:
+    statement = select(_t).where(_t.c.organization_id == caller.organization_id, _live)
+    if caller.profile_id is not None:
+        statement = statement.where(_t.c.id == caller.profile_id)
+    if status is not None:
+        statement = statement.where(_t.c.status == status)
+    if search:
+        pattern = (
+            "%" + search.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        )
+        statement = statement.where(
+            _t.c.name.ilike(pattern, escape="\\") | _t.c.short_name.ilike(pattern, escape="\\")
+        )
+    result = await fetch_page(conn, statement, _t.c.id, page)
+    return result.map(_to_model)
+
+
+async def get_profile(conn: Connection, caller: Caller, profile_id: str) -> Profile:
+    return _to_model(await require_profile(conn, caller, profile_id))
+
+
+def _merge_messaging(current: dict[str, Any], data: ProfileUpdate) -> dict[str, Any]:
+    assert data.messaging is not None
+    merged = dict(current)
+    for field in data.messaging.model_fields_set:
+        value = getattr(data.messaging, field)
+        if field == "number_pool":
+            if value is not None:
+                pool = dict(merged["number_pool"])
+                pool.update(
+                    {
+                        k: getattr(value, k)
+                        for k in value.model_fields_set
+                        if getattr(value, k) is not None
+                    }
+                )
+                merged["number_pool"] = pool
+        elif field in ("webhook_url", "failover_url"):
+            merged[field] = None if value is None else str(value)
+        elif value is not None:
+            merged[field] = value
+    return MessagingSettings.model_validate(merged, strict=False).model_dump(mode="json")
+
+
+async def update_profile(
+    conn: Connection, caller: Caller, profile_id: str, data: ProfileUpdate
+) -> Profile:
+    changes = _fields(data)
+    async with conn.transaction():
+        current = dict(await require_profile(conn, caller, profile_id))
+        if data.messaging is not None:
+            changes["messaging"] = _merge_messaging(current["messaging"], data)
+        if not changes:
+            return _to_model(current)
+        row = {**current, **changes, "updated_at": utcnow()}
+        _check_billing(row)
+        await _check_short_name(conn, row)
+        try:
+            async with conn.savepoint():
+                await conn.execute(
+                    update(_t)
+                    .where(_t.c.organization_id == caller.organization_id, _t.c.id == profile_id)
+                    .values(**changes, updated_at=row["updated_at"])
+                )
+        except IntegrityError:
+            raise _short_name_taken(row["short_name"]) from None
+        profile = _to_model(row)
+        await emit(conn, caller.organization_id, "profile.updated", profile)
+    return profile
+
+
+async def delete_profile(conn: Connection, caller: Caller, profile_id: str) -> Profile:
+    """Soft delete: the profile leaves reads and lists; its data stays."""
+    caller.require_organization_scope()
+    async with conn.transaction():
+        row = await require_profile(conn, caller, profile_id)
+        if row["is_parent"]:
+            raise DomainError(
+                ErrorCode.parent_profile_undeletable,
+                "The organization's own profile cannot be deleted.",
+            )
+        now = utcnow()
+        await conn.execute(
+            update(_t)
+            .where(_t.c.organization_id == caller.organization_id, _t.c.id == profile_id)
+            .values(deleted_at=now, updated_at=now)
+        )
+        profile = _to_model({**row, "updated_at": now})
+        await emit(conn, caller.organization_id, "profile.deleted", profile)
+    return profile

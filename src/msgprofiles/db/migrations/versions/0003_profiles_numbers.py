@@ -151,7 +151,7 @@ def _give_every_organization_its_own_profile() -> None:
         sa.column("created_at", UTCDateTime()),
         sa.column("updated_at", UTCDateTime()),
     )
-    messaging = {
+    messaging: dict[str, object] = {
         "enabled": True,
         "webhook_url": None,
         "failover_url": None,

@@ -33,6 +33,7 @@ from msgprofiles.numbers import routes as number_routes
 from msgprofiles.organizations import routes as organization_routes
 from msgprofiles.profiles import routes as profile_routes
 from msgprofiles.profiles.service import act_as_profile
+from msgprofiles.providers.payments import SandboxPaymentProcessor
 from msgprofiles.webhooks import delivery as _delivery  # noqa: F401  (registers its job)
 from msgprofiles.webhooks import routes as webhook_routes
 
@@ -91,6 +92,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.authenticate = authenticate
     app.state.act_as_profile = act_as_profile
     app.state.random = random.SystemRandom()  # tests put a seeded one here
+    app.state.payments = SandboxPaymentProcessor()
     app.state.secrets = load_secret_box(settings.secret_key, settings.data_dir)
     app.state.rate_limiter = RateLimiter(settings.rate_limit, settings.redis_url)
     app.state.idempotency_ttl = timedelta(seconds=settings.idempotency_ttl_seconds)

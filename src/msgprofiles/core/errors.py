@@ -46,6 +46,7 @@ class ErrorCode(StrEnum):
     messaging_disabled = "messaging_disabled"
     destination_not_allowed = "destination_not_allowed"
     no_sender_available = "no_sender_available"
+    payment_declined = "payment_declined"
     webhook_url_not_allowed = "webhook_url_not_allowed"
     webhook_subscription_disabled = "webhook_subscription_disabled"
     rate_limited = "rate_limited"
@@ -87,6 +88,7 @@ STATUS: dict[ErrorCode, int] = {
     ErrorCode.messaging_disabled: 409,
     ErrorCode.destination_not_allowed: 422,
     ErrorCode.no_sender_available: 409,
+    ErrorCode.payment_declined: 422,
     ErrorCode.webhook_url_not_allowed: 422,
     ErrorCode.webhook_subscription_disabled: 409,
     ErrorCode.rate_limited: 429,

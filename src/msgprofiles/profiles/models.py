@@ -16,6 +16,8 @@ profiles = Table(
     Column("status", String(20), nullable=False),
     Column("billing_model", String(32), nullable=False),
     Column("billing_contact", json_type(), nullable=True),
+    # The payment processor's token, brand and last four digits: never the card itself.
+    Column("payment_method", json_type(), nullable=True),
     Column("inherit_tcr_brand", Boolean, nullable=False),
     Column("inherit_tcr_campaign", Boolean, nullable=False),
     Column("inherit_contacts", Boolean, nullable=False),

@@ -24,10 +24,12 @@ Page = Annotated[PageParams, Depends(page_params)]
 
 
 @router.post("", status_code=201, response_model=Envelope[Profile])
-async def create_profile(body: ProfileCreate, ctx: Ctx) -> Response:
-    """Create a sender profile (a child of your organization's own profile). Admin keys."""
+async def create_profile(body: ProfileCreate, ctx: Ctx, request: Request) -> Response:
+    """Create a sender profile (a child of your organization's own profile). Admin keys.
+    Card details go to the payment processor and are never stored or returned."""
     ctx.caller.require_admin()
-    return ctx.ok(await service.create_profile(ctx.conn, ctx.caller, body), 201)
+    payments = request.app.state.payments
+    return ctx.ok(await service.create_profile(ctx.conn, ctx.caller, body, payments), 201)
 
 
 @router.get("", response_model=ListEnvelope[Profile])
@@ -51,10 +53,14 @@ async def get_profile(profile_id: str, ctx: Ctx) -> Response:
 
 
 @router.patch("/{profile_id}", response_model=Envelope[Profile])
-async def update_profile(profile_id: str, body: ProfileUpdate, ctx: Ctx) -> Response:
+async def update_profile(
+    profile_id: str, body: ProfileUpdate, ctx: Ctx, request: Request
+) -> Response:
     """Change the fields sent (messaging settings merge field by field). Admin keys."""
     ctx.caller.require_admin()
-    return ctx.ok(await service.update_profile(ctx.conn, ctx.caller, profile_id, body))
+    payments = request.app.state.payments
+    profile = await service.update_profile(ctx.conn, ctx.caller, profile_id, body, payments)
+    return ctx.ok(profile)
 
 
 @router.delete("/{profile_id}", response_model=Envelope[Profile])

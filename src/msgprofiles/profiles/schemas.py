@@ -1,8 +1,8 @@
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, AnyHttpUrl, BaseModel, EmailStr, Field
+from pydantic import AfterValidator, AnyHttpUrl, BaseModel, EmailStr, Field, SecretStr
 
 from msgprofiles.core.schemas import InputModel
 from msgprofiles.core.validation import E164, CountryCode
@@ -30,6 +30,53 @@ class BillingContact(InputModel):
     email: EmailStr
     address: str | None = Field(default=None, max_length=500)
     phone: E164 | None = None
+
+
+def _luhn(number: SecretStr) -> SecretStr:
+    digits = number.get_secret_value()
+    if not digits.isdigit() or not 13 <= len(digits) <= 19:
+        raise ValueError("a card number is 13 to 19 digits")
+    total = 0
+    for position, digit in enumerate(int(d) for d in reversed(digits)):
+        if position % 2:
+            digit = digit * 2 - 9 if digit > 4 else digit * 2
+        total += digit
+    if total % 10:
+        raise ValueError("not a valid card number")
+    return number
+
+
+def _expiry(value: str) -> str:
+    month, _, year = value.partition("/")
+    if not (len(month) == 2 and month.isdigit() and len(year) == 2 and year.isdigit()):
+        raise ValueError("the expiry is MM/YY")
+    if not 1 <= int(month) <= 12:
+        raise ValueError("the expiry month is 01 to 12")
+    now = datetime.now(UTC)
+    if (2000 + int(year), int(month)) < (now.year, now.month):
+        raise ValueError("the card has expired")
+    return value
+
+
+def _cvc(value: SecretStr) -> SecretStr:
+    code = value.get_secret_value()
+    if not code.isdigit() or len(code) not in (3, 4):
+        raise ValueError("the CVC is 3 or 4 digits")
+    return value
+
+
+class PaymentDetails(InputModel):
+    """Handed to the payment processor and forgotten: never stored, returned or logged."""
+
+    card_number: Annotated[SecretStr, AfterValidator(_luhn)]
+    expiry: Annotated[str, AfterValidator(_expiry), Field(examples=["08/29"])]
+    cvc: Annotated[SecretStr, AfterValidator(_cvc)]
+    zip_code: SecretStr = Field(min_length=3, max_length=10)
+
+
+class PaymentMethod(BaseModel):
+    brand: str
+    last4: str
 
 
 class NumberPool(InputModel):
@@ -84,6 +131,9 @@ class Profile(BaseModel):
     status: Status
     billing_model: BillingModel
     billing_contact: BillingContact | None
+    payment_method: PaymentMethod | None = Field(
+        description="The card on file with the payment processor (never the card itself)."
+    )
     inherit_tcr_brand: bool
     inherit_tcr_campaign: bool
     inherit_contacts: bool
@@ -104,6 +154,9 @@ class _ProfileFields(InputModel):
     icon_url: AnyHttpUrl | None = None
     billing_model: BillingModel | None = None
     billing_contact: BillingContact | None = None
+    payment_details: PaymentDetails | None = Field(
+        default=None, description="Only with a profile billing model. Never stored or returned."
+    )
     inherit_tcr_brand: bool | None = None
     inherit_tcr_campaign: bool | None = None
     inherit_contacts: bool | None = None

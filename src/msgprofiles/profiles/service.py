@@ -17,10 +17,12 @@ from msgprofiles.profiles.models import profiles
 from msgprofiles.profiles.schemas import (
     PROFILE_BILLING,
     MessagingSettings,
+    PaymentDetails,
     Profile,
     ProfileCreate,
     ProfileUpdate,
 )
+from msgprofiles.providers.payments import Card, PaymentDeclined, PaymentProcessor
 from msgprofiles.webhooks.events import emit, register_event_type
 
 register_event_type("profile.created", "A sender profile was created.")
@@ -53,6 +55,8 @@ _FLAGS = (
 def _to_model(row: Row) -> Profile:
     values = dict(row)
     values["messaging"] = MessagingSettings.model_validate(row["messaging"], strict=False)
+    method = row["payment_method"]
+    values["payment_method"] = method and {"brand": method["brand"], "last4": method["last4"]}
     return Profile.model_validate(values, strict=False)
 
 
@@ -92,6 +96,7 @@ def _row(organization_id: str, name: str, *, is_parent: bool) -> dict[str, Any]:
         "status": "incomplete",
         "billing_model": "organization",
         "billing_contact": None,
+        "payment_method": None,
         **dict.fromkeys(_FLAGS, False),
         "sending_phone_number": None,
         "whatsapp_phone_number": None,
@@ -109,13 +114,37 @@ async def insert_parent(conn: Connection, organization_id: str, name: str) -> Pr
     return _to_model(row)
 
 
-def _check_billing(row: dict[str, Any]) -> None:
+def _check_billing(row: dict[str, Any], payment: PaymentDetails | None) -> None:
     if row["billing_model"] in PROFILE_BILLING and not row["billing_contact"]:
         raise DomainError(
             ErrorCode.validation_error,
             "A billing contact is required when the profile is billed itself.",
             details=[{"field": "billing_contact", "type": "required_for_billing_model"}],
         )
+    if payment is not None and row["billing_model"] not in PROFILE_BILLING:
+        raise DomainError(
+            ErrorCode.validation_error,
+            "Payment details are for profiles billed themselves (billing_model profile or "
+            "profile_and_organization).",
+            details=[{"field": "payment_details", "type": "not_allowed_for_billing_model"}],
+        )
+
+
+async def _tokenize(payments: PaymentProcessor, details: PaymentDetails) -> dict[str, str]:
+    """Hand the card to the payment processor; keep only what it gives back."""
+    month, _, year = details.expiry.partition("/")
+    card = Card(
+        number=details.card_number.get_secret_value(),
+        exp_month=int(month),
+        exp_year=2000 + int(year),
+        cvc=details.cvc.get_secret_value(),
+        postal_code=details.zip_code.get_secret_value(),
+    )
+    try:
+        method = await payments.tokenize(card)
+    except PaymentDeclined as declined:
+        raise DomainError(ErrorCode.payment_declined, str(declined)) from None
+    return {"token": method.token, "brand": method.brand, "last4": method.last4}
 
 
 async def _check_short_name(conn: Connection, row: dict[str, Any]) -> None:
@@ -138,7 +167,7 @@ def _short_name_taken(short_name: str) -> DomainError:
 
 def _fields(data: ProfileCreate | ProfileUpdate) -> dict[str, Any]:
     values: dict[str, Any] = {}
-    for field in data.model_fields_set - {"messaging"}:
+    for field in data.model_fields_set - {"messaging", "payment_details"}:
         value = getattr(data, field)
         if (field in _FLAGS and value is None) or (field == "name" and value is None):
             raise DomainError(
@@ -156,13 +185,17 @@ def _fields(data: ProfileCreate | ProfileUpdate) -> dict[str, Any]:
     return values
 
 
-async def create_profile(conn: Connection, caller: Caller, data: ProfileCreate) -> Profile:
+async def create_profile(
+    conn: Connection, caller: Caller, data: ProfileCreate, payments: PaymentProcessor
+) -> Profile:
     caller.require_organization_scope()
     row = _row(caller.organization_id, data.name, is_parent=False)
     row.update(_fields(data))
     if data.messaging is not None:
         row["messaging"] = data.messaging.model_dump(mode="json")
-    _check_billing(row)
+    _check_billing(row, data.payment_details)
+    if data.payment_details is not None:
+        row["payment_method"] = await _tokenize(payments, data.payment_details)
     async with conn.transaction():
         await _check_short_name(conn, row)
         try:
@@ -227,17 +260,25 @@ def _merge_messaging(current: dict[str, Any], data: ProfileUpdate) -> dict[str, 
 
 
 async def update_profile(
-    conn: Connection, caller: Caller, profile_id: str, data: ProfileUpdate
+    conn: Connection,
+    caller: Caller,
+    profile_id: str,
+    data: ProfileUpdate,
+    payments: PaymentProcessor,
 ) -> Profile:
     changes = _fields(data)
+    current = dict(await require_profile(conn, caller, profile_id))
+    if data.messaging is not None:
+        changes["messaging"] = _merge_messaging(current["messaging"], data)
+    _check_billing({**current, **changes}, data.payment_details)
+    if data.payment_details is not None:  # the processor is called outside the transaction
+        changes["payment_method"] = await _tokenize(payments, data.payment_details)
+    if not changes:
+        return _to_model(current)
     async with conn.transaction():
         current = dict(await require_profile(conn, caller, profile_id))
-        if data.messaging is not None:
-            changes["messaging"] = _merge_messaging(current["messaging"], data)
-        if not changes:
-            return _to_model(current)
         row = {**current, **changes, "updated_at": utcnow()}
-        _check_billing(row)
+        _check_billing(row, data.payment_details)
         await _check_short_name(conn, row)
         try:
             async with conn.savepoint():

@@ -105,9 +105,10 @@ def database(app: object) -> Database:
 
 
 @pytest.fixture(scope="session")
-async def operator_key(database: Database) -> str:
+async def operator_key(database: Database, app: object) -> str:
+    app_secrets = app.state.secrets  # type: ignore[attr-defined]
     async with database.connect() as conn:
-        created = await bootstrap_operator(conn)
+        created = await bootstrap_operator(conn, app_secrets)
     assert created is not None and created.api_key.secret
     return created.api_key.secret
 
@@ -141,7 +142,14 @@ class Org:
         return await self.client.delete(path, headers=self.headers(key))
 
 
-async def create_org(client: httpx.AsyncClient, operator_key: str, name: str = "Acme") -> Org:
+WHATSAPP = {"waba_id": "waba-test", "phone_number_id": "pn-test", "access_token": "EAAG-test"}
+
+
+async def create_org(
+    client: httpx.AsyncClient, operator_key: str, name: str = "Acme", *, whatsapp: bool = True
+) -> Org:
+    """A tenant with one key of each role and, unless asked otherwise, a WhatsApp account its
+    profiles inherit."""
     response = await client.post(
         "/v1/organizations",
         json={"name": name},
@@ -156,6 +164,13 @@ async def create_org(client: httpx.AsyncClient, operator_key: str, name: str = "
         headers={"Authorization": f"Bearer {admin_key}"},
     )
     assert member.status_code == 201, member.text
+    if whatsapp:
+        patched = await client.patch(
+            "/v1/organization",
+            json={"whatsapp_business_account": WHATSAPP},
+            headers={"Authorization": f"Bearer {admin_key}"},
+        )
+        assert patched.status_code == 200, patched.text
     return Org(data["id"], admin_key, member.json()["data"]["secret"], client)
 
 

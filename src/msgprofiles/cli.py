@@ -13,6 +13,7 @@ from msgprofiles.api_keys import service as api_keys
 from msgprofiles.api_keys.schemas import ApiKeyCreate
 from msgprofiles.config import Settings
 from msgprofiles.core.auth import Caller
+from msgprofiles.core.crypto import load_secret_box
 from msgprofiles.core.errors import DomainError
 from msgprofiles.core.logging import configure_logging
 from msgprofiles.core.pagination import PageParams
@@ -111,7 +112,8 @@ def serve(
             fg="red",
         )
         raise typer.Exit(2)
-    created = _run(settings, organizations.bootstrap_operator)
+    box = load_secret_box(settings.secret_key, settings.data_dir)
+    created = _run(settings, lambda conn: organizations.bootstrap_operator(conn, box))
     docs = f"{settings.base_url}/docs"
     if created is not None:
         typer.echo(
@@ -160,7 +162,6 @@ async def _work(settings: Settings) -> None:
 
     import httpx
 
-    from msgprofiles.core.crypto import load_secret_box
     from msgprofiles.jobs.runner import JobContext, Worker
     from msgprofiles.webhooks import delivery  # noqa: F401  (registers its job)
 

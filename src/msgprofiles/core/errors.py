@@ -47,6 +47,7 @@ class ErrorCode(StrEnum):
     destination_not_allowed = "destination_not_allowed"
     no_sender_available = "no_sender_available"
     payment_declined = "payment_declined"
+    whatsapp_account_required = "whatsapp_account_required"
     webhook_url_not_allowed = "webhook_url_not_allowed"
     webhook_subscription_disabled = "webhook_subscription_disabled"
     rate_limited = "rate_limited"
@@ -89,6 +90,7 @@ STATUS: dict[ErrorCode, int] = {
     ErrorCode.destination_not_allowed: 422,
     ErrorCode.no_sender_available: 409,
     ErrorCode.payment_declined: 422,
+    ErrorCode.whatsapp_account_required: 422,
     ErrorCode.webhook_url_not_allowed: 422,
     ErrorCode.webhook_subscription_disabled: 409,
     ErrorCode.rate_limited: 429,

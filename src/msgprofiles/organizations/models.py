@@ -12,6 +12,8 @@ organizations = Table(
     Column("metadata", json_type(), nullable=False),
     # The operator organization runs the installation: its admin keys manage other tenants.
     Column("is_operator", Boolean, nullable=False, default=False),
+    # {waba_id, phone_number_id, access_token (encrypted)}; profiles inherit it.
+    Column("whatsapp_business_account", json_type(), nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
 )

@@ -1,6 +1,6 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Request, Response
 
 from msgprofiles.core.http import ERROR_RESPONSES, ApiRoute, Ctx
 from msgprofiles.core.pagination import PageParams, page_params
@@ -40,8 +40,10 @@ async def get_organization(ctx: Ctx) -> Response:
 
 
 @router.patch("/organization", response_model=Envelope[Organization])
-async def update_organization(body: OrganizationUpdate, ctx: Ctx) -> Response:
-    """Change your organization's name, email or metadata (admin keys only)."""
+async def update_organization(body: OrganizationUpdate, ctx: Ctx, request: Request) -> Response:
+    """Change your organization's name, email, metadata or WhatsApp Business Account (admin
+    keys only). The account's access token is stored encrypted and never returned."""
     ctx.caller.require_organization_scope()
     ctx.caller.require_admin()
-    return ctx.ok(await service.update_organization(ctx.conn, ctx.caller, body))
+    box = request.app.state.secrets
+    return ctx.ok(await service.update_organization(ctx.conn, ctx.caller, body, box))

@@ -1,7 +1,7 @@
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, EmailStr, Field
+from pydantic import AfterValidator, BaseModel, EmailStr, Field, SecretStr
 
 from msgprofiles.api_keys.schemas import ApiKeyWithSecret
 from msgprofiles.core.schemas import InputModel
@@ -26,6 +26,19 @@ Metadata = Annotated[
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 
 
+class WhatsAppCredentials(InputModel):
+    """A WhatsApp Business Account: its token is stored encrypted and never returned."""
+
+    waba_id: str = Field(min_length=1, max_length=64)
+    phone_number_id: str | None = Field(default=None, min_length=1, max_length=64)
+    access_token: SecretStr = Field(min_length=1, max_length=4096)
+
+
+class WhatsAppAccount(BaseModel):
+    waba_id: str
+    phone_number_id: str | None
+
+
 class Organization(BaseModel):
     id: str = Field(examples=["org_01J9Z3T6X1N8Q5W4R2M7B0C9DE"])
     object: Literal["organization"] = "organization"
@@ -33,6 +46,9 @@ class Organization(BaseModel):
     email: str | None
     metadata: dict[str, str]
     is_operator: bool = Field(description="The organization that operates this installation.")
+    whatsapp_business_account: WhatsAppAccount | None = Field(
+        description="Profiles created without WhatsApp credentials of their own inherit it."
+    )
     created_at: datetime
     updated_at: datetime
 
@@ -55,3 +71,4 @@ class OrganizationUpdate(InputModel):
     name: Name | None = None
     email: EmailStr | None = None
     metadata: Metadata | None = None
+    whatsapp_business_account: WhatsAppCredentials | None = None

@@ -4,10 +4,12 @@ the first start, runs the installation and is the only one that can create other
 from collections.abc import Mapping
 from typing import Any
 
+from pydantic import SecretStr
 from sqlalchemy import bindparam, func, insert, select, update
 
 from msgprofiles.api_keys.service import insert_api_key
 from msgprofiles.core.auth import Caller
+from msgprofiles.core.crypto import SecretBox
 from msgprofiles.core.errors import DomainError, ErrorCode, not_found
 from msgprofiles.core.ids import new_id
 from msgprofiles.core.pagination import Page, PageParams, fetch_page
@@ -19,6 +21,7 @@ from msgprofiles.organizations.schemas import (
     OrganizationCreate,
     OrganizationCreated,
     OrganizationUpdate,
+    WhatsAppCredentials,
 )
 from msgprofiles.profiles.service import insert_parent
 from msgprofiles.webhooks.events import emit, register_event_type
@@ -33,11 +36,30 @@ _insert_row = prepare(insert(_t))
 
 
 def _to_model(row: Mapping[Any, Any]) -> Organization:
-    return Organization.model_validate(dict(row))
+    values = dict(row)
+    account = values.get("whatsapp_business_account")
+    values["whatsapp_business_account"] = account and {
+        "waba_id": account["waba_id"],
+        "phone_number_id": account["phone_number_id"],
+    }
+    return Organization.model_validate(values)
+
+
+def stored_whatsapp(credentials: WhatsAppCredentials, box: SecretBox) -> dict[str, Any]:
+    return {
+        "waba_id": credentials.waba_id,
+        "phone_number_id": credentials.phone_number_id,
+        "access_token": box.encrypt(credentials.access_token.get_secret_value()),
+    }
 
 
 async def _insert(
-    conn: Connection, name: str, email: str | None, metadata: dict[str, str], is_operator: bool
+    conn: Connection,
+    name: str,
+    email: str | None,
+    metadata: dict[str, str],
+    is_operator: bool,
+    whatsapp: dict[str, Any] | None = None,
 ) -> OrganizationCreated:
     now = utcnow()
     organization_id = new_id("org")
@@ -47,11 +69,12 @@ async def _insert(
         "email": email,
         "metadata": metadata,
         "is_operator": is_operator,
+        "whatsapp_business_account": whatsapp,
         "created_at": now,
         "updated_at": now,
     }
     await conn.execute(_insert_row, row)
-    await insert_parent(conn, organization_id, name)
+    await insert_parent(conn, organization_id, name, whatsapp)
     key = await insert_api_key(conn, organization_id, name="Initial admin key", role="admin")
     organization = _to_model(row)
     await emit(conn, organization_id, "organization.created", organization)
@@ -67,13 +90,22 @@ async def create_organization(
         return await _insert(conn, data.name, data.email, data.metadata, is_operator=False)
 
 
-async def bootstrap_operator(conn: Connection) -> OrganizationCreated | None:
+SANDBOX_WHATSAPP = WhatsAppCredentials(
+    waba_id="sandbox-waba",
+    phone_number_id="sandbox-phone-number",
+    access_token=SecretStr("sandbox"),
+)
+
+
+async def bootstrap_operator(conn: Connection, box: SecretBox) -> OrganizationCreated | None:
     """On an empty database, create the operator organization and its admin key; otherwise
-    nothing. Safe to run on every start."""
+    nothing. Safe to run on every start. The operator organization starts with the WhatsApp
+    sandbox's account, so profiles can be tried out before real credentials exist."""
     async with conn.transaction():
         if await conn.fetch_value(_count):
             return None
-        return await _insert(conn, "Operator", None, {}, is_operator=True)
+        whatsapp = stored_whatsapp(SANDBOX_WHATSAPP, box)
+        return await _insert(conn, "Operator", None, {}, is_operator=True, whatsapp=whatsapp)
 
 
 async def operator_caller(conn: Connection) -> Caller:
@@ -103,11 +135,14 @@ async def get_organization(conn: Connection, caller: Caller) -> Organization:
 
 
 async def update_organization(
-    conn: Connection, caller: Caller, data: OrganizationUpdate
+    conn: Connection, caller: Caller, data: OrganizationUpdate, box: SecretBox
 ) -> Organization:
     changes: dict[str, Any] = {}
     for field in data.model_fields_set:
         value = getattr(data, field)
+        if field == "whatsapp_business_account":
+            changes[field] = None if value is None else stored_whatsapp(value, box)
+            continue
         if value is None and field != "email":
             raise DomainError(
                 ErrorCode.validation_error,
@@ -121,6 +156,8 @@ async def update_organization(
             return current
         changes["updated_at"] = utcnow()
         await conn.execute(update(_t).where(_t.c.id == caller.organization_id).values(**changes))
-        updated = current.model_copy(update=changes)
+        row = await conn.fetch_one(_get, {"org": caller.organization_id})
+        assert row is not None
+        updated = _to_model(row)
         await emit(conn, caller.organization_id, "organization.updated", updated)
         return updated

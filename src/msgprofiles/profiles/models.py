@@ -27,6 +27,11 @@ profiles = Table(
     Column("allow_number_change_during_onboarding", Boolean, nullable=False),
     Column("sending_phone_number", String(20), nullable=True),
     Column("whatsapp_phone_number", String(20), nullable=True),
+    # WhatsApp Business Account: the profile's own (token encrypted) or the organization's.
+    Column("waba_id", String(64), nullable=True),
+    Column("whatsapp_phone_number_id", String(64), nullable=True),
+    Column("whatsapp_access_token", Text, nullable=True),
+    Column("whatsapp_inherited", Boolean, nullable=False),
     Column("messaging", json_type(), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),

@@ -28,8 +28,11 @@ async def create_profile(body: ProfileCreate, ctx: Ctx, request: Request) -> Res
     """Create a sender profile (a child of your organization's own profile). Admin keys.
     Card details go to the payment processor and are never stored or returned."""
     ctx.caller.require_admin()
-    payments = request.app.state.payments
-    return ctx.ok(await service.create_profile(ctx.conn, ctx.caller, body, payments), 201)
+    state = request.app.state
+    created = await service.create_profile(
+        ctx.conn, ctx.caller, body, state.payments, state.secrets
+    )
+    return ctx.ok(created, 201)
 
 
 @router.get("", response_model=ListEnvelope[Profile])

@@ -6,6 +6,7 @@ from pydantic import AfterValidator, AnyHttpUrl, BaseModel, EmailStr, Field, Sec
 
 from msgprofiles.core.schemas import InputModel
 from msgprofiles.core.validation import E164, CountryCode
+from msgprofiles.organizations.schemas import WhatsAppCredentials
 
 BillingModel = Literal["organization", "profile", "profile_and_organization"]
 PROFILE_BILLING = ("profile", "profile_and_organization")
@@ -143,6 +144,9 @@ class Profile(BaseModel):
     allow_number_change_during_onboarding: bool
     sending_phone_number: str | None
     whatsapp_phone_number: str | None
+    waba_id: str | None = Field(description="The WhatsApp Business Account (token never shown).")
+    whatsapp_phone_number_id: str | None
+    whatsapp_inherited: bool = Field(description="Uses the organization's WhatsApp account.")
     messaging: MessagingSettings
     created_at: datetime
     updated_at: datetime
@@ -171,6 +175,11 @@ class _ProfileFields(InputModel):
 class ProfileCreate(_ProfileFields):
     name: str = Field(min_length=1, max_length=255)
     messaging: MessagingSettings | None = None
+    whatsapp_business_account: WhatsAppCredentials | None = Field(
+        default=None,
+        description="The profile's own WhatsApp credentials. Without them the profile inherits "
+        "the organization's account; an organization without one refuses with 422.",
+    )
 
 
 class ProfileUpdate(_ProfileFields):

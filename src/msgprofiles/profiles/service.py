@@ -8,11 +8,13 @@ from typing import Any
 from sqlalchemy import bindparam, insert, select, update
 
 from msgprofiles.core.auth import Caller
+from msgprofiles.core.crypto import SecretBox
 from msgprofiles.core.errors import DomainError, ErrorCode, not_found
 from msgprofiles.core.ids import new_id
 from msgprofiles.core.pagination import Page, PageParams, fetch_page
 from msgprofiles.core.time import utcnow
 from msgprofiles.db.database import Connection, IntegrityError, Row, prepare
+from msgprofiles.organizations.models import organizations
 from msgprofiles.profiles.models import profiles
 from msgprofiles.profiles.schemas import (
     PROFILE_BILLING,
@@ -40,6 +42,19 @@ _short_name_owner = prepare(
         _t.c.organization_id == bindparam("org"), _t.c.short_name == bindparam("short"), _live
     )
 )
+
+_organization_whatsapp = prepare(
+    select(organizations.c.whatsapp_business_account).where(organizations.c.id == bindparam("org"))
+)
+
+
+async def whatsapp_account_of(conn: Connection, organization_id: str) -> dict[str, Any] | None:
+    """The organization's WhatsApp Business Account as stored (token encrypted), or None."""
+    account: dict[str, Any] | None = await conn.fetch_value(
+        _organization_whatsapp, {"org": organization_id}
+    )
+    return account
+
 
 _FLAGS = (
     "inherit_tcr_brand",
@@ -100,6 +115,10 @@ def _row(organization_id: str, name: str, *, is_parent: bool) -> dict[str, Any]:
         **dict.fromkeys(_FLAGS, False),
         "sending_phone_number": None,
         "whatsapp_phone_number": None,
+        "waba_id": None,
+        "whatsapp_phone_number_id": None,
+        "whatsapp_access_token": None,
+        "whatsapp_inherited": False,
         "messaging": MessagingSettings().model_dump(mode="json"),
         "created_at": now,
         "updated_at": now,
@@ -107,9 +126,19 @@ def _row(organization_id: str, name: str, *, is_parent: bool) -> dict[str, Any]:
     }
 
 
-async def insert_parent(conn: Connection, organization_id: str, name: str) -> Profile:
+def _inherit_whatsapp(row: dict[str, Any], account: dict[str, Any]) -> None:
+    row["waba_id"] = account["waba_id"]
+    row["whatsapp_phone_number_id"] = account["phone_number_id"]
+    row["whatsapp_inherited"] = True
+
+
+async def insert_parent(
+    conn: Connection, organization_id: str, name: str, whatsapp: dict[str, Any] | None
+) -> Profile:
     """The organization's own profile, made with the organization."""
     row = _row(organization_id, name, is_parent=True)
+    if whatsapp is not None:
+        _inherit_whatsapp(row, whatsapp)
     await conn.execute(_insert, row)
     return _to_model(row)
 
@@ -167,7 +196,11 @@ def _short_name_taken(short_name: str) -> DomainError:
 
 def _fields(data: ProfileCreate | ProfileUpdate) -> dict[str, Any]:
     values: dict[str, Any] = {}
-    for field in data.model_fields_set - {"messaging", "payment_details"}:
+    for field in data.model_fields_set - {
+        "messaging",
+        "payment_details",
+        "whatsapp_business_account",
+    }:
         value = getattr(data, field)
         if (field in _FLAGS and value is None) or (field == "name" and value is None):
             raise DomainError(
@@ -186,7 +219,11 @@ def _fields(data: ProfileCreate | ProfileUpdate) -> dict[str, Any]:
 
 
 async def create_profile(
-    conn: Connection, caller: Caller, data: ProfileCreate, payments: PaymentProcessor
+    conn: Connection,
+    caller: Caller,
+    data: ProfileCreate,
+    payments: PaymentProcessor,
+    box: SecretBox,
 ) -> Profile:
     caller.require_organization_scope()
     row = _row(caller.organization_id, data.name, is_parent=False)
@@ -196,7 +233,22 @@ async def create_profile(
     _check_billing(row, data.payment_details)
     if data.payment_details is not None:
         row["payment_method"] = await _tokenize(payments, data.payment_details)
+    credentials = data.whatsapp_business_account
     async with conn.transaction():
+        if credentials is not None:
+            row["waba_id"] = credentials.waba_id
+            row["whatsapp_phone_number_id"] = credentials.phone_number_id
+            row["whatsapp_access_token"] = box.encrypt(credentials.access_token.get_secret_value())
+        else:
+            account = await whatsapp_account_of(conn, caller.organization_id)
+            if account is None:
+                raise DomainError(
+                    ErrorCode.whatsapp_account_required,
+                    "Give the profile WhatsApp credentials (whatsapp_business_account), or give "
+                    "the organization an account to inherit (PATCH /v1/organization).",
+                    details=[{"field": "whatsapp_business_account", "type": "required"}],
+                )
+            _inherit_whatsapp(row, account)
         await _check_short_name(conn, row)
         try:
             async with conn.savepoint():

@@ -24,6 +24,7 @@ JSON = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 
 
 def upgrade() -> None:
+    op.add_column("organizations", sa.Column("whatsapp_business_account", JSON, nullable=True))
     op.create_table(
         "profiles",
         sa.Column("organization_id", sa.String(length=40), nullable=False),
@@ -46,6 +47,10 @@ def upgrade() -> None:
         sa.Column("allow_number_change_during_onboarding", sa.Boolean(), nullable=False),
         sa.Column("sending_phone_number", sa.String(length=20), nullable=True),
         sa.Column("whatsapp_phone_number", sa.String(length=20), nullable=True),
+        sa.Column("waba_id", sa.String(length=64), nullable=True),
+        sa.Column("whatsapp_phone_number_id", sa.String(length=64), nullable=True),
+        sa.Column("whatsapp_access_token", sa.Text(), nullable=True),
+        sa.Column("whatsapp_inherited", sa.Boolean(), nullable=False),
         sa.Column("messaging", JSON, nullable=False),
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.Column("updated_at", UTCDateTime(), nullable=False),
@@ -187,6 +192,7 @@ FLAGS = (
     "allow_contact_sharing",
     "allow_template_sharing",
     "allow_number_change_during_onboarding",
+    "whatsapp_inherited",
 )
 
 
@@ -194,3 +200,5 @@ def downgrade() -> None:
     op.drop_table("sticky_senders")
     op.drop_table("phone_numbers")
     op.drop_table("profiles")
+    with op.batch_alter_table("organizations") as batch:
+        batch.drop_column("whatsapp_business_account")

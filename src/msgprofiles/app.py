@@ -47,6 +47,8 @@ The native API of msgprofiles.
 * POST and PATCH accept an `Idempotency-Key` header (1-255 characters): the same key with the
   same request replays the first response (header `Idempotent-Replayed: true`); the same key
   with a different request is a 422 `idempotency_key_reused`. Keys are kept for 24 hours.
+* Every write accepts `"sandbox": true` in its body: the request is validated and answered
+  as if done (header `Sandbox: true`), and nothing is persisted or sent.
 * Each API key is rate limited; responses carry `RateLimit-Limit`, `RateLimit-Remaining` and
   `RateLimit-Reset`, and a 429 carries `Retry-After`.
 """
@@ -150,6 +152,12 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
         "schema": {"type": "string", "minLength": 1, "maxLength": 255},
         "description": "Replays the first response for a retry of the same request (24 h).",
     }
+    sandbox = {
+        "type": "boolean",
+        "default": False,
+        "description": "Validate and answer as if done, and persist nothing.",
+    }
+    components = schema["components"].get("schemas", {})
     for path, operations in schema["paths"].items():
         if not path.startswith("/v1/"):
             continue
@@ -157,6 +165,11 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
             operation["security"] = [{"bearer": []}, {"apiKeyHeader": []}]
             if method in ("post", "patch"):
                 operation.setdefault("parameters", []).append(idempotency_key)
+            body = operation.get("requestBody", {}).get("content", {}).get("application/json")
+            reference = (body or {}).get("schema", {}).get("$ref", "")
+            for part in reference.rpartition("/")[2:]:
+                if part in components:
+                    components[part].setdefault("properties", {})["sandbox"] = sandbox
     app.openapi_schema = schema
     return schema
 

@@ -6,6 +6,7 @@ through `idempotency`, and renders domain and validation errors. A dialect subcl
 change how the API key is read from the request and how errors look on its wire.
 """
 
+import json
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
@@ -16,6 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
+from starlette.types import Message
 
 from msgprofiles.core import idempotency
 from msgprofiles.core.auth import Caller
@@ -67,9 +69,12 @@ class ApiRoute(APIRoute):
             database: Database = state.database
             rate: RateLimitState | None = None
             try:
-                if request.method in _BODY_METHODS:
-                    _require_json(request)
-                    await request.body()  # read before FastAPI does, so 413 surfaces as 413
+                sandbox = False
+                if request.method in _BODY_METHODS or request.method == "DELETE":
+                    if request.method != "DELETE":
+                        _require_json(request)
+                    # read before FastAPI does, so 413 surfaces as 413
+                    request, sandbox = _without_sandbox_flag(request, await request.body())
                 async with database.connect() as conn:
                     request.state.conn = conn
                     caller = await self._resolve_caller(request, conn, state.authenticate)
@@ -83,7 +88,9 @@ class ApiRoute(APIRoute):
                                 headers=rate.headers(),
                             )
                     key = request.headers.get("idempotency-key")
-                    if caller is None or key is None or request.method not in _IDEMPOTENT_METHODS:
+                    if sandbox and caller is not None:
+                        response = await _run_in_sandbox(request, conn, handler)
+                    elif caller is None or key is None or request.method not in _IDEMPOTENT_METHODS:
                         response = await handler(request)
                     else:
                         response = await self._run_idempotent(
@@ -156,6 +163,46 @@ class ApiRoute(APIRoute):
                 return response
         except _Unsuccessful as unsuccessful:
             return unsuccessful.response
+
+
+def _without_sandbox_flag(request: Request, body: bytes) -> tuple[Request, bool]:
+    """Take `"sandbox": true|false` out of a JSON object body (every write accepts it), so
+    the endpoint's own model never sees it."""
+    if b'"sandbox"' not in body:
+        return request, False
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        return request, False  # FastAPI reports the invalid JSON
+    if not isinstance(parsed, dict) or "sandbox" not in parsed:
+        return request, False
+    flag = parsed.pop("sandbox")
+    if not isinstance(flag, bool):
+        raise DomainError(
+            ErrorCode.validation_error,
+            "sandbox is true or false.",
+            details=[{"field": "sandbox", "type": "bool_type"}],
+        )
+    stripped = json.dumps(parsed).encode()
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": stripped, "more_body": False}
+
+    return Request(request.scope, receive), flag
+
+
+async def _run_in_sandbox(
+    request: Request, conn: Connection, handler: Callable[[Request], Awaitable[Response]]
+) -> Response:
+    """Validate and answer as if done, and persist nothing: the request's writes, events and
+    jobs happen in a transaction that is always rolled back."""
+    try:
+        async with conn.transaction():
+            response = await handler(request)
+            raise _Unsuccessful(response)
+    except _Unsuccessful as done:
+        done.response.headers["Sandbox"] = "true"
+        return done.response
 
 
 class _Unsuccessful(Exception):

@@ -202,7 +202,7 @@ def _fields(data: ProfileCreate | ProfileUpdate) -> dict[str, Any]:
         "whatsapp_business_account",
     }:
         value = getattr(data, field)
-        if (field in _FLAGS and value is None) or (field == "name" and value is None):
+        if value is None and (field in _FLAGS or field == "name"):
             raise DomainError(
                 ErrorCode.validation_error,
                 f"{field} cannot be null.",

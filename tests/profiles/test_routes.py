@@ -158,6 +158,8 @@ async def test_lists_filter_by_status_and_search_and_page(org: Org):
     incomplete = (await org.get("/v1/profiles", params={"status": "incomplete"})).json()["data"]
     assert len(incomplete) == 4
     assert (await org.get("/v1/profiles", params={"status": "completed"})).json()["data"] == []
+    assert all(p["customer_id"] is None for p in incomplete)
+    assert (await org.get("/v1/profiles", params={"customer_id": "cus_none"})).json()["data"] == []
     page = (await org.get("/v1/profiles", params={"limit": 3})).json()
     rest = (
         await org.get("/v1/profiles", params={"limit": 3, "cursor": page["next_cursor"]})

@@ -9,6 +9,8 @@ profiles = Table(
     Column("organization_id", String(40), primary_key=True),
     Column("id", String(40), primary_key=True),
     Column("is_parent", Boolean, nullable=False),
+    # The end-customer (tenant of the tenant) the profile serves, once customers exist.
+    Column("customer_id", String(40), nullable=True),
     Column("name", String(255), nullable=False),
     Column("short_name", String(11), nullable=True),
     Column("description", Text, nullable=True),
@@ -46,4 +48,5 @@ profiles = Table(
         postgresql_where=text("deleted_at IS NULL"),
     ),
     Index(None, "organization_id", "status", "id"),
+    Index(None, "organization_id", "customer_id", "id"),
 )

@@ -43,9 +43,13 @@ async def list_profiles(
     search: Annotated[
         str | None, Query(max_length=100, description="In name or short name.")
     ] = None,
+    customer_id: Annotated[str | None, Query(max_length=40)] = None,
 ) -> Response:
-    """Your organization's live profiles, newest first (a profile key sees its own)."""
-    result = await service.list_profiles(ctx.conn, ctx.caller, page, status=status, search=search)
+    """Your organization's live profiles, newest first (a profile key sees its own); filter by
+    status, by a search in name or short name, and by the end-customer served."""
+    result = await service.list_profiles(
+        ctx.conn, ctx.caller, page, status=status, search=search, customer_id=customer_id
+    )
     return ctx.page(result)
 
 

@@ -125,6 +125,7 @@ class Profile(BaseModel):
     object: Literal["profile"] = "profile"
     organization_id: str
     is_parent: bool = Field(description="The organization's own profile; the others are children.")
+    customer_id: str | None = Field(description="The end-customer this profile serves, if any.")
     name: str
     short_name: str | None
     description: str | None

@@ -104,6 +104,7 @@ def _row(organization_id: str, name: str, *, is_parent: bool) -> dict[str, Any]:
         "organization_id": organization_id,
         "id": new_id("prof"),
         "is_parent": is_parent,
+        "customer_id": None,
         "name": name,
         "short_name": None,
         "description": None,
@@ -267,12 +268,15 @@ async def list_profiles(
     *,
     status: str | None = None,
     search: str | None = None,
+    customer_id: str | None = None,
 ) -> Page[Profile]:
     statement = select(_t).where(_t.c.organization_id == caller.organization_id, _live)
     if caller.profile_id is not None:
         statement = statement.where(_t.c.id == caller.profile_id)
     if status is not None:
         statement = statement.where(_t.c.status == status)
+    if customer_id is not None:
+        statement = statement.where(_t.c.customer_id == customer_id)
     if search:
         pattern = (
             "%" + search.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"

@@ -30,6 +30,7 @@ def upgrade() -> None:
         sa.Column("organization_id", sa.String(length=40), nullable=False),
         sa.Column("id", sa.String(length=40), nullable=False),
         sa.Column("is_parent", sa.Boolean(), nullable=False),
+        sa.Column("customer_id", sa.String(length=40), nullable=True),
         sa.Column("name", sa.String(length=255), nullable=False),
         sa.Column("short_name", sa.String(length=11), nullable=True),
         sa.Column("description", sa.Text(), nullable=True),
@@ -64,6 +65,12 @@ def upgrade() -> None:
         unique=True,
         sqlite_where=sa.text("deleted_at IS NULL"),
         postgresql_where=sa.text("deleted_at IS NULL"),
+    )
+    op.create_index(
+        op.f("ix_profiles_organization_id_customer_id_id"),
+        "profiles",
+        ["organization_id", "customer_id", "id"],
+        unique=False,
     )
     op.create_index(
         op.f("ix_profiles_organization_id_status_id"),

@@ -1,8 +1,9 @@
 """Envelopes of the native API and the base of every input model."""
 
-from typing import Any, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 
 T = TypeVar("T")
 
@@ -12,6 +13,20 @@ class InputModel(BaseModel):
     values are not coerced across types (`"1"` is not a number, `1` is not a string)."""
 
     model_config = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=True)
+
+    not_null: ClassVar[frozenset[str]] = frozenset()
+    """Fields a PATCH may leave out but may not set to null."""
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _refuse_null(cls, value: Any, info: ValidationInfo) -> Any:
+        if value is None and info.field_name in cls.not_null:
+            raise PydanticCustomError("null", "{field} cannot be null", {"field": info.field_name})
+        return value
+
+    def changes(self) -> dict[str, Any]:
+        """The fields the caller sent, with their values (a PATCH changes only these)."""
+        return {field: getattr(self, field) for field in self.model_fields_set}
 
 
 class Envelope(BaseModel, Generic[T]):

@@ -39,5 +39,7 @@ class PhoneNumberCreate(InputModel):
 class PhoneNumberUpdate(InputModel):
     """Only the fields sent are changed; `profile_id: null` unassigns the number."""
 
+    not_null = frozenset({"health"})
+
     health: Health | None = None
     profile_id: str | None = Field(default=None, max_length=40)

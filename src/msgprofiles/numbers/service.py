@@ -141,16 +141,7 @@ async def get_number(conn: Connection, caller: Caller, number_id: str) -> PhoneN
 async def update_number(
     conn: Connection, caller: Caller, number_id: str, data: PhoneNumberUpdate
 ) -> PhoneNumber:
-    changes: dict[str, Any] = {}
-    for field in data.model_fields_set:
-        value = getattr(data, field)
-        if field == "health" and value is None:
-            raise DomainError(
-                ErrorCode.validation_error,
-                "health cannot be null.",
-                details=[{"field": "health", "type": "null"}],
-            )
-        changes[field] = value
+    changes = data.changes()
     async with conn.transaction():
         row = await _require(conn, caller, number_id)
         if changes.get("profile_id") is not None:

@@ -68,6 +68,8 @@ class OrganizationCreate(InputModel):
 class OrganizationUpdate(InputModel):
     """Only the fields sent are changed."""
 
+    not_null = frozenset({"name", "metadata"})
+
     name: Name | None = None
     email: EmailStr | None = None
     metadata: Metadata | None = None

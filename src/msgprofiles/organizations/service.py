@@ -137,19 +137,9 @@ async def get_organization(conn: Connection, caller: Caller) -> Organization:
 async def update_organization(
     conn: Connection, caller: Caller, data: OrganizationUpdate, box: SecretBox
 ) -> Organization:
-    changes: dict[str, Any] = {}
-    for field in data.model_fields_set:
-        value = getattr(data, field)
-        if field == "whatsapp_business_account":
-            changes[field] = None if value is None else stored_whatsapp(value, box)
-            continue
-        if value is None and field != "email":
-            raise DomainError(
-                ErrorCode.validation_error,
-                f"{field} cannot be null.",
-                details=[{"field": field, "type": "null"}],
-            )
-        changes[field] = value
+    changes = data.changes()
+    if (account := changes.get("whatsapp_business_account")) is not None:
+        changes["whatsapp_business_account"] = stored_whatsapp(account, box)
     async with conn.transaction():
         current = await get_organization(conn, caller)
         if not changes:

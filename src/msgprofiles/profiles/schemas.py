@@ -154,6 +154,19 @@ class Profile(BaseModel):
 
 
 class _ProfileFields(InputModel):
+    not_null = frozenset(
+        {
+            "name",
+            "inherit_tcr_brand",
+            "inherit_tcr_campaign",
+            "inherit_contacts",
+            "inherit_templates",
+            "allow_contact_sharing",
+            "allow_template_sharing",
+            "allow_number_change_during_onboarding",
+        }
+    )
+
     short_name: ShortName | None = None
     description: str | None = Field(default=None, max_length=5000)
     icon_url: AnyHttpUrl | None = None

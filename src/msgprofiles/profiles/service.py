@@ -203,12 +203,6 @@ def _fields(data: ProfileCreate | ProfileUpdate) -> dict[str, Any]:
         "whatsapp_business_account",
     }:
         value = getattr(data, field)
-        if value is None and (field in _FLAGS or field == "name"):
-            raise DomainError(
-                ErrorCode.validation_error,
-                f"{field} cannot be null.",
-                details=[{"field": field, "type": "null"}],
-            )
         if field == "billing_model" and value is None:
             value = "organization"
         if field == "icon_url" and value is not None:

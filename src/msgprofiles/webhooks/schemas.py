@@ -53,6 +53,8 @@ class WebhookSubscriptionCreate(InputModel):
 class WebhookSubscriptionUpdate(InputModel):
     """Only the fields sent are changed."""
 
+    not_null = frozenset({"url", "status"})
+
     url: Url | None = None
     description: str | None = Field(default=None, max_length=500)
     event_types: EventTypes = None

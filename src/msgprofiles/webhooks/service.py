@@ -139,16 +139,9 @@ async def update_subscription(
     data: WebhookSubscriptionUpdate,
     allow_private: bool,
 ) -> WebhookSubscription:
-    changes: dict[str, Any] = {}
-    for field in data.model_fields_set:
-        value = getattr(data, field)
-        if value is None and field in ("url", "status"):
-            raise DomainError(
-                ErrorCode.validation_error,
-                f"{field} cannot be null.",
-                details=[{"field": field, "type": "null"}],
-            )
-        changes[field] = str(value) if field == "url" else value
+    changes = data.changes()
+    if "url" in changes:
+        changes["url"] = str(changes["url"])
     if "event_types" in changes:
         event_log.check_event_types(changes["event_types"])
     if "url" in changes:

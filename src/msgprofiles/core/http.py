@@ -156,12 +156,12 @@ class ApiRoute(APIRoute):
                     )
                 response = await handler(request)
                 if not 200 <= response.status_code < 300:
-                    raise _Unsuccessful(response)  # roll back: the key stays free for a retry
+                    raise _RollBack(response)  # roll back: the key stays free for a retry
                 await idempotency.record(
                     conn, caller.organization_id, key, response.status_code, bytes(response.body)
                 )
                 return response
-        except _Unsuccessful as unsuccessful:
+        except _RollBack as unsuccessful:
             return unsuccessful.response
 
 
@@ -199,13 +199,15 @@ async def _run_in_sandbox(
     try:
         async with conn.transaction():
             response = await handler(request)
-            raise _Unsuccessful(response)
-    except _Unsuccessful as done:
+            raise _RollBack(response)
+    except _RollBack as done:
         done.response.headers["Sandbox"] = "true"
         return done.response
 
 
-class _Unsuccessful(Exception):
+class _RollBack(Exception):
+    """Roll the request's transaction back, then answer with `response`."""
+
     def __init__(self, response: Response) -> None:
         self.response = response
 

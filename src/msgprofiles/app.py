@@ -18,6 +18,7 @@ from starlette.responses import Response
 from msgprofiles import __version__
 from msgprofiles.api_keys import routes as api_key_routes
 from msgprofiles.api_keys.service import authenticate
+from msgprofiles.brands import routes as brand_routes
 from msgprofiles.config import Settings
 from msgprofiles.core import idempotency
 from msgprofiles.core.crypto import load_secret_box
@@ -33,7 +34,7 @@ from msgprofiles.numbers import routes as number_routes
 from msgprofiles.organizations import routes as organization_routes
 from msgprofiles.profiles import routes as profile_routes
 from msgprofiles.profiles.service import act_as_profile
-from msgprofiles.providers.payments import SandboxPaymentProcessor
+from msgprofiles.providers import Providers
 from msgprofiles.webhooks import delivery as _delivery  # noqa: F401  (registers its job)
 from msgprofiles.webhooks import routes as webhook_routes
 
@@ -68,7 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.database = database
         housekeeping = asyncio.create_task(_housekeeping(database, app.state.idempotency_ttl))
         async with httpx.AsyncClient(follow_redirects=False) as http:
-            context = JobContext(database, settings, app.state.secrets, http)
+            context = JobContext(database, settings, app.state.secrets, http, app.state.providers)
             app.state.job_context = context
             stop = asyncio.Event()
             worker = asyncio.create_task(Worker(context).run(stop)) if settings.run_worker else None
@@ -94,7 +95,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.authenticate = authenticate
     app.state.act_as_profile = act_as_profile
     app.state.random = random.SystemRandom()  # tests put a seeded one here
-    app.state.payments = SandboxPaymentProcessor()
+    app.state.providers = Providers()  # the sandboxes; real adapters plug in here
     app.state.secrets = load_secret_box(settings.secret_key, settings.data_dir)
     app.state.rate_limiter = RateLimiter(settings.rate_limit, settings.redis_url)
     app.state.idempotency_ttl = timedelta(seconds=settings.idempotency_ttl_seconds)
@@ -102,6 +103,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(organization_routes.router)
     app.include_router(api_key_routes.router)
     app.include_router(profile_routes.router)
+    app.include_router(brand_routes.router)
     app.include_router(number_routes.router)
     app.include_router(webhook_routes.router)
 

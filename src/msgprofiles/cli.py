@@ -162,6 +162,7 @@ async def _work(settings: Settings) -> None:
 
     import httpx
 
+    from msgprofiles.brands import service as brands  # noqa: F401  (registers its job)
     from msgprofiles.jobs.runner import JobContext, Worker
     from msgprofiles.webhooks import delivery  # noqa: F401  (registers its job)
 

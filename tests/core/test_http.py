@@ -130,6 +130,12 @@ async def test_openapi_documents_every_endpoint_with_its_errors(client):
         ("get", "/v1/numbers/{number_id}"),
         ("patch", "/v1/numbers/{number_id}"),
         ("delete", "/v1/numbers/{number_id}"),
+        ("post", "/v1/brands"),
+        ("get", "/v1/brands"),
+        ("get", "/v1/brands/{brand_id}"),
+        ("patch", "/v1/brands/{brand_id}"),
+        ("delete", "/v1/brands/{brand_id}"),
+        ("post", "/v1/brands/{brand_id}/submit"),
     }
     found = {(m, p) for p, ops in spec["paths"].items() for m in ops if p.startswith("/v1/")}
     assert found == expected

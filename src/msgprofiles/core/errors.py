@@ -28,6 +28,7 @@ class ErrorCode(StrEnum):
     profile_not_found = "profile_not_found"
     event_not_found = "event_not_found"
     number_not_found = "number_not_found"
+    brand_not_found = "brand_not_found"
     webhook_subscription_not_found = "webhook_subscription_not_found"
     webhook_delivery_not_found = "webhook_delivery_not_found"
     method_not_allowed = "method_not_allowed"
@@ -48,6 +49,9 @@ class ErrorCode(StrEnum):
     no_sender_available = "no_sender_available"
     payment_declined = "payment_declined"
     whatsapp_account_required = "whatsapp_account_required"
+    brand_locked = "brand_locked"
+    brand_incomplete = "brand_incomplete"
+    primary_brand_undeletable = "primary_brand_undeletable"
     webhook_url_not_allowed = "webhook_url_not_allowed"
     webhook_subscription_disabled = "webhook_subscription_disabled"
     rate_limited = "rate_limited"
@@ -72,6 +76,7 @@ STATUS: dict[ErrorCode, int] = {
     ErrorCode.profile_not_found: 404,
     ErrorCode.event_not_found: 404,
     ErrorCode.number_not_found: 404,
+    ErrorCode.brand_not_found: 404,
     ErrorCode.webhook_subscription_not_found: 404,
     ErrorCode.webhook_delivery_not_found: 404,
     ErrorCode.method_not_allowed: 405,
@@ -91,6 +96,9 @@ STATUS: dict[ErrorCode, int] = {
     ErrorCode.no_sender_available: 409,
     ErrorCode.payment_declined: 422,
     ErrorCode.whatsapp_account_required: 422,
+    ErrorCode.brand_locked: 409,
+    ErrorCode.brand_incomplete: 422,
+    ErrorCode.primary_brand_undeletable: 409,
     ErrorCode.webhook_url_not_allowed: 422,
     ErrorCode.webhook_subscription_disabled: 409,
     ErrorCode.rate_limited: 429,

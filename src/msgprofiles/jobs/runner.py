@@ -16,7 +16,7 @@ import socket
 import traceback
 import weakref
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -31,6 +31,7 @@ from msgprofiles.core.time import utcnow
 from msgprofiles.db.database import Connection, Database, Row, prepare
 from msgprofiles.db.types import UTCDateTime
 from msgprofiles.jobs.models import jobs
+from msgprofiles.providers import Providers
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ class JobContext:
     settings: Settings
     secrets: SecretBox
     http: httpx.AsyncClient
+    providers: Providers = field(default_factory=Providers)
 
 
 Handler = Callable[[JobContext, Row], Awaitable[None]]

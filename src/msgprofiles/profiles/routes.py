@@ -30,7 +30,7 @@ async def create_profile(body: ProfileCreate, ctx: Ctx, request: Request) -> Res
     ctx.caller.require_admin()
     state = request.app.state
     created = await service.create_profile(
-        ctx.conn, ctx.caller, body, state.payments, state.secrets
+        ctx.conn, ctx.caller, body, state.providers.payments, state.secrets
     )
     return ctx.ok(created, 201)
 
@@ -65,7 +65,7 @@ async def update_profile(
 ) -> Response:
     """Change the fields sent (messaging settings merge field by field). Admin keys."""
     ctx.caller.require_admin()
-    payments = request.app.state.payments
+    payments = request.app.state.providers.payments
     profile = await service.update_profile(ctx.conn, ctx.caller, profile_id, body, payments)
     return ctx.ok(profile)
 

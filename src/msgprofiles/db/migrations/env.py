@@ -8,6 +8,7 @@ from sqlalchemy import URL, Connection, create_engine
 from sqlalchemy.ext.asyncio import create_async_engine
 
 import msgprofiles.api_keys.models
+import msgprofiles.brands.models
 import msgprofiles.core.idempotency
 import msgprofiles.jobs.models
 import msgprofiles.numbers.models

@@ -77,6 +77,11 @@ def _dumped(data: BrandCreate | BrandUpdate) -> dict[str, Any]:
     return values
 
 
+async def require_brand(conn: Connection, caller: Caller, brand_id: str) -> Row:
+    """A live brand of the caller's organization, or 404."""
+    return await _require(conn, caller, brand_id)
+
+
 async def _require(conn: Connection, caller: Caller, brand_id: str) -> Row:
     row = await conn.fetch_one(_get, {"org": caller.organization_id, "brand": brand_id})
     if row is None:

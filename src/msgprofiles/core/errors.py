@@ -51,6 +51,7 @@ class ErrorCode(StrEnum):
     whatsapp_account_required = "whatsapp_account_required"
     brand_locked = "brand_locked"
     brand_incomplete = "brand_incomplete"
+    brand_conflict = "brand_conflict"
     primary_brand_undeletable = "primary_brand_undeletable"
     webhook_url_not_allowed = "webhook_url_not_allowed"
     webhook_subscription_disabled = "webhook_subscription_disabled"
@@ -98,6 +99,7 @@ STATUS: dict[ErrorCode, int] = {
     ErrorCode.whatsapp_account_required: 422,
     ErrorCode.brand_locked: 409,
     ErrorCode.brand_incomplete: 422,
+    ErrorCode.brand_conflict: 422,
     ErrorCode.primary_brand_undeletable: 409,
     ErrorCode.webhook_url_not_allowed: 422,
     ErrorCode.webhook_subscription_disabled: 409,

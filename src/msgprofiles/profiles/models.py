@@ -20,6 +20,8 @@ profiles = Table(
     Column("billing_contact", json_type(), nullable=True),
     # The payment processor's token, brand and last four digits: never the card itself.
     Column("payment_method", json_type(), nullable=True),
+    # The profile's own brand; with inherit_tcr_brand the parent profile's is used instead.
+    Column("brand_id", String(40), nullable=True),
     Column("inherit_tcr_brand", Boolean, nullable=False),
     Column("inherit_tcr_campaign", Boolean, nullable=False),
     Column("inherit_contacts", Boolean, nullable=False),

@@ -136,6 +136,7 @@ class Profile(BaseModel):
     payment_method: PaymentMethod | None = Field(
         description="The card on file with the payment processor (never the card itself)."
     )
+    brand_id: str | None = Field(description="The profile's own brand (see inherit_tcr_brand).")
     inherit_tcr_brand: bool
     inherit_tcr_campaign: bool
     inherit_contacts: bool
@@ -175,6 +176,7 @@ class _ProfileFields(InputModel):
     payment_details: PaymentDetails | None = Field(
         default=None, description="Only with a profile billing model. Never stored or returned."
     )
+    brand_id: str | None = Field(default=None, max_length=40)
     inherit_tcr_brand: bool | None = None
     inherit_tcr_campaign: bool | None = None
     inherit_contacts: bool | None = None

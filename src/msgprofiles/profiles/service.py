@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
 
+from msgprofiles.brands.service import require_brand
 from msgprofiles.core.auth import Caller
 from msgprofiles.core.crypto import SecretBox
 from msgprofiles.core.errors import DomainError, ErrorCode, not_found
@@ -113,6 +114,7 @@ def _row(organization_id: str, name: str, *, is_parent: bool) -> dict[str, Any]:
         "billing_model": "organization",
         "billing_contact": None,
         "payment_method": None,
+        "brand_id": None,
         **dict.fromkeys(_FLAGS, False),
         "sending_phone_number": None,
         "whatsapp_phone_number": None,
@@ -175,6 +177,20 @@ async def _tokenize(payments: PaymentProcessor, details: PaymentDetails) -> dict
     except PaymentDeclined as declined:
         raise DomainError(ErrorCode.payment_declined, str(declined)) from None
     return {"token": method.token, "brand": method.brand, "last4": method.last4}
+
+
+async def _check_brand(conn: Connection, caller: Caller, row: dict[str, Any]) -> None:
+    """A profile uses its own brand or inherits the parent's, not both."""
+    if row["brand_id"] is None:
+        return
+    if row["inherit_tcr_brand"]:
+        raise DomainError(
+            ErrorCode.brand_conflict,
+            "A profile either has its own brand (brand_id) or inherits the parent's "
+            "(inherit_tcr_brand), not both.",
+            details=[{"field": "brand_id"}, {"field": "inherit_tcr_brand"}],
+        )
+    await require_brand(conn, caller, row["brand_id"])
 
 
 async def _check_short_name(conn: Connection, row: dict[str, Any]) -> None:
@@ -244,6 +260,7 @@ async def create_profile(
                     details=[{"field": "whatsapp_business_account", "type": "required"}],
                 )
             _inherit_whatsapp(row, account)
+        await _check_brand(conn, caller, row)
         await _check_short_name(conn, row)
         try:
             async with conn.savepoint():
@@ -329,6 +346,8 @@ async def update_profile(
         current = dict(await require_profile(conn, caller, profile_id))
         row = {**current, **changes, "updated_at": utcnow()}
         _check_billing(row, data.payment_details)
+        if {"brand_id", "inherit_tcr_brand"} & changes.keys():
+            await _check_brand(conn, caller, row)
         await _check_short_name(conn, row)
         try:
             async with conn.savepoint():

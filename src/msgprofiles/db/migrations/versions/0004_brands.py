@@ -22,6 +22,7 @@ JSON = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 
 
 def upgrade() -> None:
+    op.add_column("profiles", sa.Column("brand_id", sa.String(length=40), nullable=True))
     op.create_table(
         "brands",
         sa.Column("organization_id", sa.String(length=40), nullable=False),
@@ -70,4 +71,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("profiles") as batch:
+        batch.drop_column("brand_id")
     op.drop_table("brands")

@@ -19,6 +19,7 @@ from msgprofiles import __version__
 from msgprofiles.api_keys import routes as api_key_routes
 from msgprofiles.api_keys.service import authenticate
 from msgprofiles.brands import routes as brand_routes
+from msgprofiles.campaigns import routes as campaign_routes
 from msgprofiles.config import Settings
 from msgprofiles.core import idempotency
 from msgprofiles.core.crypto import load_secret_box
@@ -104,6 +105,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api_key_routes.router)
     app.include_router(profile_routes.router)
     app.include_router(brand_routes.router)
+    app.include_router(campaign_routes.router)
     app.include_router(number_routes.router)
     app.include_router(webhook_routes.router)
 

@@ -136,6 +136,11 @@ async def test_openapi_documents_every_endpoint_with_its_errors(client):
         ("patch", "/v1/brands/{brand_id}"),
         ("delete", "/v1/brands/{brand_id}"),
         ("post", "/v1/brands/{brand_id}/submit"),
+        ("post", "/v1/profiles/{profile_id}/campaigns"),
+        ("get", "/v1/profiles/{profile_id}/campaigns"),
+        ("get", "/v1/profiles/{profile_id}/campaigns/{campaign_id}"),
+        ("put", "/v1/profiles/{profile_id}/campaigns/{campaign_id}"),
+        ("delete", "/v1/profiles/{profile_id}/campaigns/{campaign_id}"),
     }
     found = {(m, p) for p, ops in spec["paths"].items() for m in ops if p.startswith("/v1/")}
     assert found == expected

@@ -29,6 +29,7 @@ class ErrorCode(StrEnum):
     event_not_found = "event_not_found"
     number_not_found = "number_not_found"
     brand_not_found = "brand_not_found"
+    campaign_not_found = "campaign_not_found"
     webhook_subscription_not_found = "webhook_subscription_not_found"
     webhook_delivery_not_found = "webhook_delivery_not_found"
     method_not_allowed = "method_not_allowed"
@@ -52,6 +53,8 @@ class ErrorCode(StrEnum):
     brand_locked = "brand_locked"
     brand_incomplete = "brand_incomplete"
     brand_conflict = "brand_conflict"
+    brand_required = "brand_required"
+    campaign_locked = "campaign_locked"
     primary_brand_undeletable = "primary_brand_undeletable"
     webhook_url_not_allowed = "webhook_url_not_allowed"
     webhook_subscription_disabled = "webhook_subscription_disabled"
@@ -78,6 +81,7 @@ STATUS: dict[ErrorCode, int] = {
     ErrorCode.event_not_found: 404,
     ErrorCode.number_not_found: 404,
     ErrorCode.brand_not_found: 404,
+    ErrorCode.campaign_not_found: 404,
     ErrorCode.webhook_subscription_not_found: 404,
     ErrorCode.webhook_delivery_not_found: 404,
     ErrorCode.method_not_allowed: 405,
@@ -100,6 +104,8 @@ STATUS: dict[ErrorCode, int] = {
     ErrorCode.brand_locked: 409,
     ErrorCode.brand_incomplete: 422,
     ErrorCode.brand_conflict: 422,
+    ErrorCode.brand_required: 422,
+    ErrorCode.campaign_locked: 409,
     ErrorCode.primary_brand_undeletable: 409,
     ErrorCode.webhook_url_not_allowed: 422,
     ErrorCode.webhook_subscription_disabled: 409,

@@ -93,6 +93,18 @@ async def require_profile(conn: Connection, caller: Caller, profile_id: str) -> 
     return row
 
 
+_parent = prepare(
+    select(_t).where(_t.c.organization_id == bindparam("org"), _t.c.is_parent.is_(True), _live)
+)
+
+
+async def parent_profile(conn: Connection, organization_id: str) -> Row:
+    """The organization's own profile (every organization has one)."""
+    row = await conn.fetch_one(_parent, {"org": organization_id})
+    assert row is not None, f"{organization_id} has no parent profile"
+    return row
+
+
 async def act_as_profile(conn: Connection, caller: Caller, profile_id: str) -> Caller:
     """`X-Profile-Id`: an organization key acting for one of its profiles."""
     await require_profile(conn, caller, profile_id)

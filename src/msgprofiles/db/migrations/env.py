@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 import msgprofiles.api_keys.models
 import msgprofiles.brands.models
+import msgprofiles.campaigns.models
 import msgprofiles.core.idempotency
 import msgprofiles.jobs.models
 import msgprofiles.numbers.models

@@ -1,4 +1,4 @@
-"""Brands (KYC) and their TCR registration.
+"""Brands (KYC) with their TCR registration, profiles linked to brands, and campaigns.
 
 Revision ID: 0004
 Revises: 0003
@@ -23,6 +23,7 @@ JSON = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 
 def upgrade() -> None:
     op.add_column("profiles", sa.Column("brand_id", sa.String(length=40), nullable=True))
+    _campaigns()
     op.create_table(
         "brands",
         sa.Column("organization_id", sa.String(length=40), nullable=False),
@@ -70,7 +71,33 @@ def upgrade() -> None:
     )
 
 
+def _campaigns() -> None:
+    op.create_table(
+        "campaigns",
+        sa.Column("organization_id", sa.String(length=40), nullable=False),
+        sa.Column("id", sa.String(length=40), nullable=False),
+        sa.Column("profile_id", sa.String(length=40), nullable=False),
+        sa.Column("brand_id", sa.String(length=40), nullable=False),
+        sa.Column("name", sa.String(length=255), nullable=False),
+        sa.Column("content", JSON, nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("tcr_campaign_id", sa.String(length=20), nullable=True),
+        sa.Column("submitted_at", UTCDateTime(), nullable=True),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.Column("updated_at", UTCDateTime(), nullable=False),
+        sa.Column("deleted_at", UTCDateTime(), nullable=True),
+        sa.PrimaryKeyConstraint("organization_id", "id", name=op.f("pk_campaigns")),
+    )
+    op.create_index(
+        op.f("ix_campaigns_organization_id_profile_id_id"),
+        "campaigns",
+        ["organization_id", "profile_id", "id"],
+        unique=False,
+    )
+
+
 def downgrade() -> None:
+    op.drop_table("campaigns")
     with op.batch_alter_table("profiles") as batch:
         batch.drop_column("brand_id")
     op.drop_table("brands")

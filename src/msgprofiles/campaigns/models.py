@@ -1,0 +1,23 @@
+from sqlalchemy import Column, Index, String, Table
+
+from msgprofiles.db.metadata import metadata
+from msgprofiles.db.types import UTCDateTime, json_type
+
+campaigns = Table(
+    "campaigns",
+    metadata,
+    Column("organization_id", String(40), primary_key=True),
+    Column("id", String(40), primary_key=True),
+    Column("profile_id", String(40), nullable=False),
+    Column("brand_id", String(40), nullable=False),
+    Column("name", String(255), nullable=False),
+    # The TCR campaign fields, as validated by CampaignContent.
+    Column("content", json_type(), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("tcr_campaign_id", String(20), nullable=True),
+    Column("submitted_at", UTCDateTime, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("deleted_at", UTCDateTime, nullable=True),
+    Index(None, "organization_id", "profile_id", "id"),
+)

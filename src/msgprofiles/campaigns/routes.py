@@ -1,0 +1,56 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Response
+
+from msgprofiles.campaigns import service
+from msgprofiles.campaigns.schemas import Campaign, CampaignContent
+from msgprofiles.core.http import ERROR_RESPONSES, ApiRoute, Ctx
+from msgprofiles.core.pagination import PageParams, page_params
+from msgprofiles.core.schemas import Envelope, ListEnvelope
+
+router = APIRouter(
+    prefix="/v1/profiles/{profile_id}/campaigns",
+    tags=["Campaigns"],
+    route_class=ApiRoute,
+    responses=ERROR_RESPONSES,
+)
+ONE = "/{campaign_id}"
+
+
+@router.post("", status_code=201, response_model=Envelope[Campaign])
+async def create_campaign(profile_id: str, body: CampaignContent, ctx: Ctx) -> Response:
+    """Add a 10DLC campaign under the profile's brand (its own or its parent's). Admin keys."""
+    ctx.caller.require_admin()
+    return ctx.ok(await service.create_campaign(ctx.conn, ctx.caller, profile_id, body), 201)
+
+
+@router.get("", response_model=ListEnvelope[Campaign])
+async def list_campaigns(
+    profile_id: str, ctx: Ctx, page: Annotated[PageParams, Depends(page_params)]
+) -> Response:
+    """The profile's campaigns, and its parent's when it inherits them (`inherited: true`)."""
+    return ctx.page(await service.list_campaigns(ctx.conn, ctx.caller, profile_id, page))
+
+
+@router.get(ONE, response_model=Envelope[Campaign])
+async def get_campaign(profile_id: str, campaign_id: str, ctx: Ctx) -> Response:
+    """One campaign of the profile (or inherited by it)."""
+    return ctx.ok(await service.get_campaign(ctx.conn, ctx.caller, profile_id, campaign_id))
+
+
+@router.put(ONE, response_model=Envelope[Campaign])
+async def replace_campaign(
+    profile_id: str, campaign_id: str, body: CampaignContent, ctx: Ctx
+) -> Response:
+    """Replace the whole campaign; refused (409 `campaign_locked`) once it is under review.
+    Admin keys."""
+    ctx.caller.require_admin()
+    replaced = await service.replace_campaign(ctx.conn, ctx.caller, profile_id, campaign_id, body)
+    return ctx.ok(replaced)
+
+
+@router.delete(ONE, response_model=Envelope[Campaign])
+async def delete_campaign(profile_id: str, campaign_id: str, ctx: Ctx) -> Response:
+    """Delete one of the profile's own campaigns. Admin keys."""
+    ctx.caller.require_admin()
+    return ctx.ok(await service.delete_campaign(ctx.conn, ctx.caller, profile_id, campaign_id))

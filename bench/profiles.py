@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from msgprofiles.core.ids import new_id
 from msgprofiles.db.database import open_database
 from msgprofiles.profiles.models import profiles
-from msgprofiles.profiles.service import _row
+from msgprofiles.profiles.service import new_profile_row
 from run import (
     GET_SCRIPT,
     POST_SCRIPT,
@@ -43,7 +43,7 @@ async def seed(database_url: str, organization_id: str, count: int) -> float:
 
     started = time.perf_counter()
     database = open_database(database_url)
-    template = _row(organization_id, "seeded", is_parent=False)
+    template = new_profile_row(organization_id, "seeded", is_parent=False)
     async with database.connect() as conn:
         for offset in range(0, count, 10_000):
             batch = [

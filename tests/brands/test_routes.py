@@ -231,3 +231,15 @@ async def test_brands_are_private_to_their_organization_and_admins_write(org: Or
     assert (await org.get("/v1/brands")).json()["data"] == []
     member = await org.post("/v1/brands", brand_body(), key=org.member_key)
     assert member.status_code == 403
+
+
+async def test_a_profile_scoped_key_does_not_see_the_organizations_brands(org: Org, client):
+    from tests.profiles.test_routes import make_profile
+
+    brand = await make_brand(org)
+    profile = await make_profile(org)
+    key = (await org.post("/v1/api_keys", {"name": "scoped", "profile_id": profile["id"]})).json()
+    headers = {"x-api-key": key["data"]["secret"]}
+    for path in ("/v1/brands", f"/v1/brands/{brand['id']}"):
+        r = await client.get(path, headers=headers)
+        assert r.status_code == 403 and r.json()["error"]["code"] == "profile_scope_forbidden"

@@ -135,6 +135,7 @@ async def list_brands(
     vertical: str | None = None,
     brand_type: str | None = None,
 ) -> Page[Brand]:
+    caller.require_organization_scope()
     statement = select(_t).where(_t.c.organization_id == caller.organization_id, _live)
     for column, value in (
         (_t.c.entity_type, entity_type),
@@ -147,6 +148,7 @@ async def list_brands(
 
 
 async def get_brand(conn: Connection, caller: Caller, brand_id: str) -> Brand:
+    caller.require_organization_scope()  # KYC belongs to the organization, not to a profile
     return _to_model(await _require(conn, caller, brand_id))
 
 

@@ -31,7 +31,6 @@ class ErrorCode(StrEnum):
     brand_not_found = "brand_not_found"
     campaign_not_found = "campaign_not_found"
     webhook_subscription_not_found = "webhook_subscription_not_found"
-    webhook_delivery_not_found = "webhook_delivery_not_found"
     method_not_allowed = "method_not_allowed"
     payload_too_large = "payload_too_large"
     unsupported_media_type = "unsupported_media_type"
@@ -61,7 +60,6 @@ class ErrorCode(StrEnum):
     rate_limited = "rate_limited"
     # 5xx
     internal_error = "internal_error"
-    service_unavailable = "service_unavailable"
 
 
 STATUS: dict[ErrorCode, int] = {
@@ -83,7 +81,6 @@ STATUS: dict[ErrorCode, int] = {
     ErrorCode.brand_not_found: 404,
     ErrorCode.campaign_not_found: 404,
     ErrorCode.webhook_subscription_not_found: 404,
-    ErrorCode.webhook_delivery_not_found: 404,
     ErrorCode.method_not_allowed: 405,
     ErrorCode.payload_too_large: 413,
     ErrorCode.unsupported_media_type: 415,
@@ -111,7 +108,6 @@ STATUS: dict[ErrorCode, int] = {
     ErrorCode.webhook_subscription_disabled: 409,
     ErrorCode.rate_limited: 429,
     ErrorCode.internal_error: 500,
-    ErrorCode.service_unavailable: 503,
 }
 assert set(STATUS) == set(ErrorCode), "every error code needs a status"
 

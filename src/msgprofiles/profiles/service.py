@@ -111,7 +111,8 @@ async def act_as_profile(conn: Connection, caller: Caller, profile_id: str) -> C
     return dataclasses.replace(caller, profile_id=profile_id)
 
 
-def _row(organization_id: str, name: str, *, is_parent: bool) -> dict[str, Any]:
+def new_profile_row(organization_id: str, name: str, *, is_parent: bool) -> dict[str, Any]:
+    """A profile with every default, ready to insert."""
     now = utcnow()
     return {
         "organization_id": organization_id,
@@ -151,7 +152,7 @@ async def insert_parent(
     conn: Connection, organization_id: str, name: str, whatsapp: dict[str, Any] | None
 ) -> Profile:
     """The organization's own profile, made with the organization."""
-    row = _row(organization_id, name, is_parent=True)
+    row = new_profile_row(organization_id, name, is_parent=True)
     if whatsapp is not None:
         _inherit_whatsapp(row, whatsapp)
     await conn.execute(_insert, row)
@@ -249,7 +250,7 @@ async def create_profile(
     box: SecretBox,
 ) -> Profile:
     caller.require_organization_scope()
-    row = _row(caller.organization_id, data.name, is_parent=False)
+    row = new_profile_row(caller.organization_id, data.name, is_parent=False)
     row.update(_fields(data))
     if data.messaging is not None:
         row["messaging"] = data.messaging.model_dump(mode="json")

@@ -88,6 +88,11 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
 async def app(settings: Settings) -> AsyncIterator[object]:
     application = create_app(settings)
     async with application.router.lifespan_context(application):
+        # The operator first, on the empty database (tests may add organizations directly).
+        async with application.state.database.connect() as conn:
+            created = await bootstrap_operator(conn, application.state.secrets)
+        assert created is not None and created.api_key.secret
+        application.state.test_operator_key = created.api_key.secret
         yield application
 
 
@@ -105,12 +110,9 @@ def database(app: object) -> Database:
 
 
 @pytest.fixture(scope="session")
-async def operator_key(database: Database, app: object) -> str:
-    app_secrets = app.state.secrets  # type: ignore[attr-defined]
-    async with database.connect() as conn:
-        created = await bootstrap_operator(conn, app_secrets)
-    assert created is not None and created.api_key.secret
-    return created.api_key.secret
+async def operator_key(app: object) -> str:
+    key: str = app.state.test_operator_key  # type: ignore[attr-defined]
+    return key
 
 
 @dataclass

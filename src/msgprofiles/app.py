@@ -96,7 +96,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.authenticate = authenticate
     app.state.act_as_profile = act_as_profile
     app.state.random = random.SystemRandom()  # tests put a seeded one here
-    app.state.providers = Providers()  # the sandboxes; real adapters plug in here
+    app.state.providers = Providers.sandboxes(
+        settings.sandbox_latency_seconds
+    )  # real adapters plug in here
     app.state.secrets = load_secret_box(settings.secret_key, settings.data_dir)
     app.state.rate_limiter = RateLimiter(settings.rate_limit, settings.redis_url)
     app.state.idempotency_ttl = timedelta(seconds=settings.idempotency_ttl_seconds)

@@ -162,9 +162,9 @@ async def _work(settings: Settings) -> None:
 
     import httpx
 
-    from msgprofiles.brands import service as brands  # noqa: F401  (registers its job)
+    from msgprofiles import app  # noqa: F401  (imports every domain: registers their jobs)
     from msgprofiles.jobs.runner import JobContext, Worker
-    from msgprofiles.webhooks import delivery  # noqa: F401  (registers its job)
+    from msgprofiles.providers import Providers
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -174,7 +174,8 @@ async def _work(settings: Settings) -> None:
     try:
         async with httpx.AsyncClient(follow_redirects=False) as http:
             secrets = load_secret_box(settings.secret_key, settings.data_dir)
-            await Worker(JobContext(database, settings, secrets, http)).run(stop)
+            providers = Providers.sandboxes(settings.sandbox_latency_seconds)
+            await Worker(JobContext(database, settings, secrets, http, providers)).run(stop)
     finally:
         await database.close()
 

@@ -51,6 +51,13 @@ class Settings(BaseSettings):
     worker_concurrency: int = Field(default=8, ge=1, le=256)
     job_lease_seconds: float = Field(default=60, gt=0)
     job_poll_seconds: float = Field(default=0.5, gt=0)
+    sandbox_latency_seconds: float = Field(
+        default=0.0,
+        ge=0,
+        le=60,
+        description="How long the sandbox providers (TCR, carrier, WhatsApp) take to answer, "
+        "to rehearse with realistic timing.",
+    )
 
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["json", "console"] = "json"

@@ -1,5 +1,10 @@
-import pytest
+from datetime import timedelta
 
+import pytest
+from sqlalchemy import select, update
+
+from msgprofiles.core.time import utcnow
+from msgprofiles.jobs.models import jobs
 from tests.brands.test_routes import make_brand
 from tests.conftest import Org
 from tests.profiles.test_routes import make_profile
@@ -135,3 +140,95 @@ async def test_a_campaign_under_review_cannot_be_replaced(org: Org, database):
     r = await org.client.put(base, json=content(name="Too late"), headers=org.headers())
     assert r.status_code == 409 and r.json()["error"]["code"] == "campaign_locked"
     assert (await org.get(base)).json()["data"]["content"]["name"] == "Order updates"
+
+
+async def submitted_brand_profile(org: Org, worker, **brand_fields: object) -> dict:
+    brand = await make_brand(org, **brand_fields)
+    assert (await org.post(f"/v1/brands/{brand['id']}/submit")).status_code == 202
+    await worker.run_until_idle()
+    return await make_profile(org, brand_id=brand["id"])
+
+
+async def waiting_job(database, org: Org, kind: str) -> dict:
+    async with database.connect() as conn:
+        row = await conn.fetch_one(
+            select(jobs).where(jobs.c.organization_id == org.id, jobs.c.kind == kind)
+        )
+    assert row is not None
+    return dict(row)
+
+
+async def make_due(database, job_id: str, *, later: bool = False) -> None:
+    """Run a job now (skip the wait before a retry), or an hour `later`."""
+    run_at = utcnow() + timedelta(hours=1 if later else 0)
+    async with database.connect() as conn:
+        await conn.execute(update(jobs).where(jobs.c.id == job_id).values(run_at=run_at))
+
+
+async def test_a_campaign_is_reviewed_by_tcr_once_its_brand_is_registered(
+    org: Org, worker, database
+):
+    profile = await branded_profile(org)
+    campaign = (await org.post(f"/v1/profiles/{profile['id']}/campaigns", content())).json()
+    base = f"/v1/profiles/{profile['id']}/campaigns/{campaign['data']['id']}"
+    early = await org.post(base + "/submit")
+    assert early.status_code == 409 and early.json()["error"]["code"] == "brand_not_registered"
+
+    assert (await org.post(f"/v1/brands/{profile['brand_id']}/submit")).status_code == 202
+    r = await org.post(base + "/submit")  # the brand is pending: the review waits for it
+    assert r.status_code == 202 and r.json()["data"]["status"] == "pending_review"
+    assert r.json()["data"]["submitted_at"]
+    locked = await org.client.put(base, json=content(), headers=org.headers())
+    assert locked.status_code == 409 and locked.json()["error"]["code"] == "campaign_locked"
+    assert (await org.post(base + "/submit")).status_code == 409
+
+    registration = await waiting_job(database, org, "brand.register")
+    await make_due(database, registration["id"], later=True)  # TCR is slow with the brand
+    await worker.run_until_idle()
+    job = await waiting_job(database, org, "campaign.register")
+    assert job["status"] == "queued" and "waiting for the brand" in job["last_error"]
+    await make_due(database, registration["id"])
+    await worker.run_until_idle()
+    await make_due(database, job["id"])
+    await worker.run_until_idle()
+    done = (await org.get(base)).json()["data"]
+    assert done["status"] == "approved" and done["tcr_campaign_id"].startswith("C")
+    types = [e["type"] for e in (await org.get("/v1/events", params={"limit": 100})).json()["data"]]
+    assert "campaign.submitted" in types and "campaign.approved" in types
+
+
+async def test_tcr_rejects_a_campaign_which_can_be_fixed_and_resubmitted(org: Org, worker):
+    profile = await submitted_brand_profile(org, worker)
+    body = content(description="SANDBOX-REJECT: " + content()["description"])
+    campaign = (await org.post(f"/v1/profiles/{profile['id']}/campaigns", body)).json()["data"]
+    base = f"/v1/profiles/{profile['id']}/campaigns/{campaign['id']}"
+    assert (await org.post(base + "/submit")).status_code == 202
+    await worker.run_until_idle()
+    rejected = (await org.get(base)).json()["data"]
+    assert rejected["status"] == "rejected" and rejected["rejection_reason"]
+    assert rejected["tcr_campaign_id"] is None
+    events = (await org.get("/v1/events", params={"type": "campaign.rejected"})).json()["data"]
+    assert events[0]["data"]["id"] == campaign["id"]
+
+    fixed = await org.client.put(base, json=content(), headers=org.headers())
+    assert fixed.status_code == 200 and fixed.json()["data"]["status"] == "draft"
+    assert fixed.json()["data"]["rejection_reason"] is None
+    assert (await org.post(base + "/submit")).status_code == 202
+    await worker.run_until_idle()
+    assert (await org.get(base)).json()["data"]["status"] == "approved"
+
+
+async def test_campaigns_of_a_rejected_brand_are_rejected(org: Org, worker):
+    profile = await submitted_brand_profile(org, worker, tax_id="999999999")
+    campaign = (await org.post(f"/v1/profiles/{profile['id']}/campaigns", content())).json()
+    base = f"/v1/profiles/{profile['id']}/campaigns/{campaign['data']['id']}"
+    r = await org.post(base + "/submit")
+    assert r.status_code == 409 and r.json()["error"]["code"] == "brand_not_registered"
+
+
+async def test_only_admins_of_the_owner_submit_campaigns(org: Org, other_org: Org, worker):
+    profile = await submitted_brand_profile(org, worker)
+    campaign = (await org.post(f"/v1/profiles/{profile['id']}/campaigns", content())).json()
+    base = f"/v1/profiles/{profile['id']}/campaigns/{campaign['data']['id']}/submit"
+    assert (await org.post(base, key=org.member_key)).status_code == 403
+    assert (await other_org.post(base)).status_code == 404

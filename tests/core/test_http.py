@@ -100,6 +100,7 @@ async def test_openapi_documents_every_endpoint_with_its_errors(client):
         ("get", "/v1/organizations"),
         ("get", "/v1/organization"),
         ("patch", "/v1/organization"),
+        ("post", "/v1/organization/callback_secret"),
         ("post", "/v1/api_keys"),
         ("get", "/v1/api_keys"),
         ("get", "/v1/api_keys/{key_id}"),
@@ -125,6 +126,8 @@ async def test_openapi_documents_every_endpoint_with_its_errors(client):
         ("delete", "/v1/profiles/{profile_id}"),
         ("get", "/v1/profiles/{profile_id}/numbers"),
         ("post", "/v1/profiles/{profile_id}/select_sender"),
+        ("post", "/v1/profiles/{profile_id}/complete"),
+        ("get", "/v1/profiles/{profile_id}/completion"),
         ("post", "/v1/numbers"),
         ("get", "/v1/numbers"),
         ("get", "/v1/numbers/{number_id}"),
@@ -141,6 +144,7 @@ async def test_openapi_documents_every_endpoint_with_its_errors(client):
         ("get", "/v1/profiles/{profile_id}/campaigns/{campaign_id}"),
         ("put", "/v1/profiles/{profile_id}/campaigns/{campaign_id}"),
         ("delete", "/v1/profiles/{profile_id}/campaigns/{campaign_id}"),
+        ("post", "/v1/profiles/{profile_id}/campaigns/{campaign_id}/submit"),
     }
     found = {(m, p) for p, ops in spec["paths"].items() for m in ops if p.startswith("/v1/")}
     assert found == expected

@@ -145,3 +145,68 @@ def test_two_worker_processes_deliver_each_event_once(where):
         process.terminate()
         process.wait(20)
         receiver.close()
+
+
+def test_a_completion_whose_worker_was_killed_finishes_after_restart(where):
+    from standardwebhooks import Webhook
+
+    from tests.brands.test_campaigns import content
+    from tests.brands.test_routes import brand_body
+
+    key = operator_key(where)
+    receiver = Receiver()
+    slow = {**FAST_RETRIES, "MSGPROFILES_SANDBOX_LATENCY_SECONDS": "1"}
+    process, url = start_server(where, slow)
+    headers = {"x-api-key": key}
+    try:
+        brand = httpx.post(f"{url}/v1/brands", json=brand_body(), headers=headers).json()["data"]
+        profile = httpx.post(
+            f"{url}/v1/profiles",
+            json={
+                "name": "Sales",
+                "short_name": "SALES",
+                "description": "Order updates.",
+                "brand_id": brand["id"],
+                "sending_phone_number": "+15125550142",
+            },
+            headers=headers,
+        ).json()["data"]
+        base = f"{url}/v1/profiles/{profile['id']}"
+        assert httpx.post(f"{base}/campaigns", json=content(), headers=headers).status_code == 201
+        r = httpx.post(f"{base}/complete", json={"web_hook_url": receiver.url}, headers=headers)
+        assert r.status_code == 202, r.text
+        started = r.json()["data"]
+
+        def registering() -> bool:
+            got = httpx.get(f"{url}/v1/brands/{brand['id']}", headers=headers).json()["data"]
+            return bool(got["registration_status"] == "pending")
+
+        wait_for(registering, 20)  # the job is inside its call to TCR
+        process.send_signal(signal.SIGKILL)
+        process.wait(10)
+        assert not receiver.requests
+
+        process, url = start_server(where, slow)
+        base = f"{url}/v1/profiles/{profile['id']}"
+
+        def settled() -> bool:
+            done = httpx.get(f"{base}/completion", headers=headers).json()["data"]
+            return bool(done["callback"]["status"] == "succeeded")
+
+        wait_for(settled, 60)
+        done = httpx.get(f"{base}/completion", headers=headers).json()["data"]
+        assert (done["id"], done["status"], done["outcome"]) == (
+            started["id"],
+            "succeeded",
+            "submitted",
+        )
+        [(received_headers, body)] = receiver.requests
+        assert Webhook(started["callback_secret"]).verify(body, received_headers)["data"]["success"]
+        events = httpx.get(f"{url}/v1/events", params={"limit": 100}, headers=headers).json()
+        types = [e["type"] for e in events["data"]]
+        assert types.count("brand.submitted") == 1 and types.count("profile.completed") == 1
+        assert types.count("brand.verified") == 1 and types.count("campaign.approved") == 1
+    finally:
+        process.kill()
+        process.wait(10)
+        receiver.close()

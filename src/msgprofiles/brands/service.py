@@ -2,12 +2,13 @@
 brand is PRIMARY and stays; later ones are SECONDARY. Once submitted to TCR a brand's KYC
 fields are frozen: the registry holds that version."""
 
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import bindparam, func, insert, select, update
 
 from msgprofiles.brands.models import brands
-from msgprofiles.brands.schemas import Brand, BrandCreate, BrandUpdate
+from msgprofiles.brands.schemas import Brand, BrandFields
 from msgprofiles.core.auth import Caller
 from msgprofiles.core.errors import DomainError, ErrorCode, not_found
 from msgprofiles.core.ids import new_id
@@ -42,6 +43,28 @@ _lock_organization = prepare(
     select(organizations.c.id).where(organizations.c.id == bindparam("org")).with_for_update()
 )
 _LOCKED_STATUSES = ("pending", "registered")
+_OURS = frozenset({"alias", "notes"})  # labels of ours, not KYC: they may change after submission
+_OPTIONAL = (
+    "alias",
+    "entity_type",
+    "legal_name",
+    "doing_business_as",
+    "vertical",
+    "tax_id",
+    "tax_id_type",
+    "tax_id_country",
+    "stock_symbol",
+    "stock_exchange",
+    "alt_business_id",
+    "alt_business_id_type",
+    "website",
+    "business_contact_email",
+    "address",
+    "authorized_contact",
+    "brand_relationship",
+    "notes",
+    "phone_number_prefix",
+)
 
 
 def _to_model(row: Row) -> Brand:
@@ -52,29 +75,58 @@ def _invalid(field: str, message: str) -> DomainError:
     return DomainError(ErrorCode.validation_error, message, details=[{"field": field}])
 
 
-def _apply_rules(row: dict[str, Any]) -> None:
-    """What a registry checks: a public company names its stock; a US EIN is nine digits."""
-    if row["entity_type"] == "PUBLIC":
+def _apply_rules(row: dict[str, Any], *, draft: bool) -> None:
+    """What a registry checks of what is there: a US EIN is nine digits; outside drafts, a
+    public company names its stock (drafts are checked when they are submitted)."""
+    if not draft and row["entity_type"] == "PUBLIC":
         for field in ("stock_symbol", "stock_exchange"):
             if not row[field]:
                 raise _invalid(field, "A PUBLIC brand needs its stock symbol and exchange.")
     if row["tax_id"]:
-        country = row["tax_id_country"] or row["address"]["country"]
-        if country == "US":
+        country = row["tax_id_country"] or (row["address"] or {}).get("country")
+        if country == "US" or row["tax_id_type"] == "us_ein":
             digits = row["tax_id"].replace("-", "")
             if not (digits.isdigit() and len(digits) == 9):
                 raise _invalid("tax_id", "A US EIN is nine digits, e.g. 12-3456789.")
             row["tax_id"] = digits
 
 
-def _dumped(data: BrandCreate | BrandUpdate) -> dict[str, Any]:
+_NEEDED_FOR_TCR = {
+    "address": ("street", "city", "state", "postal_code", "country"),
+    "authorized_contact": ("first_name", "last_name", "email", "phone"),
+}
+
+
+def missing_for_submission(row: Mapping[str, Any]) -> list[dict[str, str]]:
+    """Every field TCR needs that the brand lacks, as error details (empty: ready)."""
+    missing = [f for f in ("legal_name", "entity_type", "vertical") if not row[f]]
+    for section, parts in _NEEDED_FOR_TCR.items():
+        values = row[section] or {}
+        missing += [f"{section}.{part}" for part in parts if not values.get(part)]
+    if row["entity_type"] not in (None, "INDIVIDUAL") and not row["tax_id"]:
+        missing.append("tax_id")
+    if row["entity_type"] == "PUBLIC":
+        missing += [f for f in ("stock_symbol", "stock_exchange") if not row[f]]
+    return [{"field": field, "type": "required_for_submission"} for field in missing]
+
+
+def _dumped(data: BrandFields) -> dict[str, Any]:
     values = data.changes()
     for field in ("address", "authorized_contact"):
         if values.get(field) is not None:
             values[field] = values[field].model_dump(mode="json")
+    if values.get("destination_countries") is not None:
+        values["destination_countries"] = [
+            c.model_dump(mode="json") for c in values["destination_countries"]
+        ]
     if values.get("website") is not None:
         values["website"] = str(values["website"])
     return values
+
+
+async def brand_row(conn: Connection, organization_id: str, brand_id: str) -> Row | None:
+    """A live brand of the organization, as stored."""
+    return await conn.fetch_one(_get, {"org": organization_id, "brand": brand_id})
 
 
 async def require_brand(conn: Connection, caller: Caller, brand_id: str) -> Row:
@@ -89,22 +141,17 @@ async def _require(conn: Connection, caller: Caller, brand_id: str) -> Row:
     return row
 
 
-async def create_brand(conn: Connection, caller: Caller, data: BrandCreate) -> Brand:
-    caller.require_organization_scope()
+def new_brand_row(organization_id: str, data: BrandFields, *, draft: bool) -> dict[str, Any]:
+    """A brand ready to insert (the caller decides PRIMARY or SECONDARY)."""
     now = utcnow()
     row: dict[str, Any] = {
-        "organization_id": caller.organization_id,
+        "organization_id": organization_id,
         "id": new_id("brand"),
         "type": "SECONDARY",
-        "doing_business_as": None,
-        "tax_id": None,
-        "tax_id_country": None,
-        "stock_symbol": None,
-        "stock_exchange": None,
-        "alt_business_id": None,
-        "alt_business_id_type": None,
-        "website": None,
-        "business_contact_email": None,
+        "customer_type": "DIRECT",
+        **dict.fromkeys(_OPTIONAL),
+        "is_tcr_application": True,
+        "destination_countries": [],
         **_dumped(data),
         "registration_status": "not_submitted",
         "identity_status": None,
@@ -115,15 +162,35 @@ async def create_brand(conn: Connection, caller: Caller, data: BrandCreate) -> B
         "updated_at": now,
         "deleted_at": None,
     }
-    _apply_rules(row)
+    if not row.get("alias"):  # a label of our own, from the best name the brand has
+        contact = row["authorized_contact"] or {}
+        names = (contact.get("first_name"), contact.get("last_name"))
+        row["alias"] = (
+            row["doing_business_as"] or row["legal_name"] or " ".join(filter(None, names))
+        ) or "Brand"
+    _apply_rules(row, draft=draft)
+    return row
+
+
+async def insert_brand(conn: Connection, row: dict[str, Any]) -> Brand:
+    """Insert a new brand (PRIMARY when it is the organization's first) and emit its event."""
+    organization_id = row["organization_id"]
     async with conn.transaction():
-        await conn.fetch_one(_lock_organization, {"org": caller.organization_id})
-        if not await conn.fetch_value(_count, {"org": caller.organization_id}):
+        await conn.fetch_one(_lock_organization, {"org": organization_id})
+        if not await conn.fetch_value(_count, {"org": organization_id}):
             row["type"] = "PRIMARY"
         await conn.execute(_insert, row)
         brand = _to_model(row)
-        await emit(conn, caller.organization_id, "brand.created", brand)
+        await emit(conn, organization_id, "brand.created", brand)
     return brand
+
+
+async def create_brand(
+    conn: Connection, caller: Caller, data: BrandFields, *, draft: bool = False
+) -> Brand:
+    """A new brand. `draft`: the KYC may be incomplete (checked when submitted)."""
+    caller.require_organization_scope()
+    return await insert_brand(conn, new_brand_row(caller.organization_id, data, draft=draft))
 
 
 async def list_brands(
@@ -152,12 +219,14 @@ async def get_brand(conn: Connection, caller: Caller, brand_id: str) -> Brand:
     return _to_model(await _require(conn, caller, brand_id))
 
 
-async def update_brand(conn: Connection, caller: Caller, brand_id: str, data: BrandUpdate) -> Brand:
+async def update_brand(
+    conn: Connection, caller: Caller, brand_id: str, data: BrandFields, *, draft: bool = False
+) -> Brand:
     caller.require_organization_scope()
     changes = _dumped(data)
     async with conn.transaction():
         current = dict(await _require(conn, caller, brand_id))
-        frozen = sorted(set(changes) - {"alias"})
+        frozen = sorted(set(changes) - _OURS)
         if frozen and current["registration_status"] in _LOCKED_STATUSES:
             raise DomainError(
                 ErrorCode.brand_locked,
@@ -167,7 +236,7 @@ async def update_brand(conn: Connection, caller: Caller, brand_id: str, data: Br
         if not changes:
             return _to_model(current)
         row = {**current, **changes, "updated_at": utcnow()}
-        _apply_rules(row)
+        _apply_rules(row, draft=draft)
         changes = {k: row[k] for k in changes} | {"updated_at": row["updated_at"]}
         await conn.execute(
             update(_t)
@@ -199,46 +268,64 @@ async def delete_brand(conn: Connection, caller: Caller, brand_id: str) -> Brand
     return brand
 
 
+def brand_incomplete(missing: list[dict[str, str]]) -> DomainError:
+    fields = ", ".join(d["field"] for d in missing)
+    return DomainError(
+        ErrorCode.brand_incomplete, f"TCR needs more of this brand: {fields}.", details=missing
+    )
+
+
+async def mark_submitted(
+    conn: Connection, organization_id: str, row: Mapping[str, Any]
+) -> Brand | None:
+    """Freeze a brand for registration (status pending), in the caller's transaction; None
+    when it was submitted meanwhile."""
+    now = utcnow()
+    changes = {
+        "registration_status": "pending",
+        "submitted_at": now,
+        "updated_at": now,
+        "rejection_reason": None,
+    }
+    if not await conn.execute(
+        update(_t)
+        .where(
+            _t.c.organization_id == organization_id,
+            _t.c.id == row["id"],
+            _t.c.registration_status.not_in(_LOCKED_STATUSES),
+        )
+        .values(**changes)
+    ):
+        return None
+    brand = _to_model({**row, **changes})
+    await emit(conn, organization_id, "brand.submitted", brand)
+    return brand
+
+
 async def submit_brand(conn: Connection, caller: Caller, brand_id: str) -> Brand:
     """Freeze the brand and queue its TCR registration; the outcome arrives as an event."""
     caller.require_organization_scope()
     async with conn.transaction():
-        row = dict(await _require(conn, caller, brand_id))
+        row = await _require(conn, caller, brand_id)
         if row["registration_status"] in _LOCKED_STATUSES:
             raise DomainError(ErrorCode.brand_locked, "This brand was already submitted to TCR.")
-        if row["entity_type"] != "INDIVIDUAL" and not row["tax_id"]:
-            raise DomainError(
-                ErrorCode.brand_incomplete,
-                "TCR needs the tax id (EIN) of a company brand.",
-                details=[{"field": "tax_id", "type": "required_for_submission"}],
-            )
-        now = utcnow()
-        changes = {
-            "registration_status": "pending",
-            "submitted_at": now,
-            "updated_at": now,
-            "rejection_reason": None,
-        }
-        await conn.execute(
-            update(_t)
-            .where(_t.c.organization_id == caller.organization_id, _t.c.id == brand_id)
-            .values(**changes)
-        )
-        brand = _to_model({**row, **changes})
-        await emit(conn, caller.organization_id, "brand.submitted", brand)
+        if missing := missing_for_submission(row):
+            raise brand_incomplete(missing)
+        brand = await mark_submitted(conn, caller.organization_id, row)
+        assert brand is not None, "checked above, in this transaction"
         await enqueue(conn, caller.organization_id, REGISTER_JOB, {"brand_id": brand_id})
     return brand
 
 
-@handler(REGISTER_JOB)
-async def register(context: JobContext, job: Row) -> None:
-    """Register a submitted brand with TCR (outside any transaction), then record it."""
-    caller = Caller(organization_id=job["organization_id"], role="admin")
-    brand_id = job["payload"]["brand_id"]
+async def register_pending(context: JobContext, organization_id: str, brand_id: str) -> Row | None:
+    """Register a pending brand with TCR (outside any transaction) and record the outcome.
+    Safe to run twice, or side by side: the first outcome recorded wins. Returns the brand
+    as it is afterwards."""
+    params = {"org": organization_id, "brand": brand_id}
     async with context.database.connect() as conn:
-        row = await conn.fetch_one(_get, {"org": caller.organization_id, "brand": brand_id})
+        row = await conn.fetch_one(_get, params)
     if row is None or row["registration_status"] != "pending":
-        return  # settled already: a job may run twice
+        return row  # settled already
     submission = BrandSubmission(
         brand_id=brand_id,
         entity_type=row["entity_type"],
@@ -261,14 +348,19 @@ async def register(context: JobContext, job: Row) -> None:
         event = "brand.rejected"
     async with context.database.connect() as conn, conn.transaction():
         changes["updated_at"] = utcnow()
-        if not await conn.execute(
+        if await conn.execute(
             update(_t)
             .where(
-                _t.c.organization_id == caller.organization_id,
+                _t.c.organization_id == organization_id,
                 _t.c.id == brand_id,
                 _t.c.registration_status == "pending",
             )
             .values(**changes)
         ):
-            return
-        await emit(conn, caller.organization_id, event, _to_model({**row, **changes}))
+            await emit(conn, organization_id, event, _to_model({**row, **changes}))
+        return await conn.fetch_one(_get, params)
+
+
+@handler(REGISTER_JOB)
+async def register(context: JobContext, job: Row) -> None:
+    await register_pending(context, job["organization_id"], job["payload"]["brand_id"])

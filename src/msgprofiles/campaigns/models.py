@@ -1,4 +1,4 @@
-from sqlalchemy import Column, Index, String, Table
+from sqlalchemy import Column, Index, String, Table, Text
 
 from msgprofiles.db.metadata import metadata
 from msgprofiles.db.types import UTCDateTime, json_type
@@ -16,6 +16,7 @@ campaigns = Table(
     Column("status", String(16), nullable=False),
     Column("tcr_campaign_id", String(20), nullable=True),
     Column("submitted_at", UTCDateTime, nullable=True),
+    Column("rejection_reason", Text, nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     Column("deleted_at", UTCDateTime, nullable=True),

@@ -42,8 +42,8 @@ async def get_campaign(profile_id: str, campaign_id: str, ctx: Ctx) -> Response:
 async def replace_campaign(
     profile_id: str, campaign_id: str, body: CampaignContent, ctx: Ctx
 ) -> Response:
-    """Replace the whole campaign; refused (409 `campaign_locked`) once it is under review.
-    Admin keys."""
+    """Replace the whole campaign; refused (409 `campaign_locked`) while it is under review
+    or approved. A rejected campaign becomes a draft again. Admin keys."""
     ctx.caller.require_admin()
     replaced = await service.replace_campaign(ctx.conn, ctx.caller, profile_id, campaign_id, body)
     return ctx.ok(replaced)
@@ -54,3 +54,13 @@ async def delete_campaign(profile_id: str, campaign_id: str, ctx: Ctx) -> Respon
     """Delete one of the profile's own campaigns. Admin keys."""
     ctx.caller.require_admin()
     return ctx.ok(await service.delete_campaign(ctx.conn, ctx.caller, profile_id, campaign_id))
+
+
+@router.post(ONE + "/submit", status_code=202, response_model=Envelope[Campaign])
+async def submit_campaign(profile_id: str, campaign_id: str, ctx: Ctx) -> Response:
+    """Send the campaign to TCR review (status `pending_review`); it ends `approved` or
+    `rejected`, with an event. Its brand must be registered or submitted (409
+    `brand_not_registered`). Admin keys."""
+    ctx.caller.require_admin()
+    submitted = await service.submit_campaign(ctx.conn, ctx.caller, profile_id, campaign_id)
+    return ctx.ok(submitted, 202)

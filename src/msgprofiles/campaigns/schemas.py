@@ -91,6 +91,7 @@ class Campaign(BaseModel):
     status: Status
     tcr_campaign_id: str | None
     submitted_at: datetime | None
+    rejection_reason: str | None
     content: dict[str, Any]
     created_at: datetime
     updated_at: datetime

@@ -1,10 +1,14 @@
 """10DLC campaigns of a profile's brand, with their own review status. A profile that
 inherits campaigns (inherit_tcr_campaign) also sees its parent profile's, read-only."""
 
+from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
 
+from msgprofiles.brands.models import brands
+from msgprofiles.brands.service import require_brand
 from msgprofiles.campaigns.models import campaigns
 from msgprofiles.campaigns.schemas import Campaign, CampaignContent
 from msgprofiles.core.auth import Caller
@@ -13,18 +17,34 @@ from msgprofiles.core.ids import new_id
 from msgprofiles.core.pagination import Page, PageParams, fetch_page
 from msgprofiles.core.time import utcnow
 from msgprofiles.db.database import Connection, Row, prepare
+from msgprofiles.jobs.runner import JobContext, Retry, enqueue, handler
 from msgprofiles.profiles.service import parent_profile, require_profile
+from msgprofiles.providers.tcr import CampaignSubmission, RegistrationRejected
 from msgprofiles.webhooks.events import emit, register_event_type
 
-register_event_type("campaign.created", "A campaign was added to a profile.")
-register_event_type("campaign.updated", "A campaign's content was replaced.")
-register_event_type("campaign.deleted", "A campaign was deleted.")
+for _type, _text in {
+    "campaign.created": "A campaign was added to a profile.",
+    "campaign.updated": "A campaign's content was replaced.",
+    "campaign.deleted": "A campaign was deleted.",
+    "campaign.submitted": "A campaign was submitted to TCR for review; its content is frozen.",
+    "campaign.approved": "TCR approved a campaign.",
+    "campaign.rejected": "TCR rejected a campaign; fix it and submit again.",
+}.items():
+    register_event_type(_type, _text)
+
+REGISTER_JOB = "campaign.register"
+_EDITABLE = ("draft", "rejected")
 
 _t = campaigns
 _live = _t.c.deleted_at.is_(None)
 _insert = prepare(insert(_t))
 _get = prepare(
     select(_t).where(_t.c.organization_id == bindparam("org"), _t.c.id == bindparam("camp"), _live)
+)
+_brand = prepare(
+    select(brands).where(
+        brands.c.organization_id == bindparam("org"), brands.c.id == bindparam("brand")
+    )
 )
 
 
@@ -34,7 +54,7 @@ def _to_model(row: Row, profile_id: str) -> Campaign:
     )
 
 
-async def _visible_profiles(conn: Connection, caller: Caller, profile: Row) -> list[str]:
+async def visible_profiles(conn: Connection, caller: Caller, profile: Row) -> list[str]:
     """The profiles whose campaigns this one uses: itself, and its parent when inheriting."""
     owners = [profile["id"]]
     if profile["inherit_tcr_campaign"] and not profile["is_parent"]:
@@ -42,7 +62,14 @@ async def _visible_profiles(conn: Connection, caller: Caller, profile: Row) -> l
     return owners
 
 
-async def _brand_of(conn: Connection, caller: Caller, profile: Row) -> str:
+def _locked() -> DomainError:
+    return DomainError(
+        ErrorCode.campaign_locked,
+        "This campaign was submitted to TCR: its content cannot change.",
+    )
+
+
+async def brand_of(conn: Connection, caller: Caller, profile: Row) -> str:
     """The brand a profile's campaigns register under: its own, or its parent's."""
     if profile["inherit_tcr_brand"] and not profile["is_parent"]:
         brand_id = (await parent_profile(conn, caller.organization_id))["brand_id"]
@@ -67,12 +94,13 @@ async def create_campaign(
             "organization_id": caller.organization_id,
             "id": new_id("camp"),
             "profile_id": profile_id,
-            "brand_id": await _brand_of(conn, caller, profile),
+            "brand_id": await brand_of(conn, caller, profile),
             "name": content.name,
             "content": content.model_dump(mode="json"),
             "status": "draft",
             "tcr_campaign_id": None,
             "submitted_at": None,
+            "rejection_reason": None,
             "created_at": now,
             "updated_at": now,
             "deleted_at": None,
@@ -87,7 +115,7 @@ async def list_campaigns(
     conn: Connection, caller: Caller, profile_id: str, page: PageParams
 ) -> Page[Campaign]:
     profile = await require_profile(conn, caller, profile_id)
-    owners = await _visible_profiles(conn, caller, profile)
+    owners = await visible_profiles(conn, caller, profile)
     statement = select(_t).where(
         _t.c.organization_id == caller.organization_id, _t.c.profile_id.in_(owners), _live
     )
@@ -101,7 +129,7 @@ async def _campaign(
 ) -> tuple[Row, Row]:
     profile = await require_profile(conn, caller, profile_id)
     row = await conn.fetch_one(_get, {"org": caller.organization_id, "camp": campaign_id})
-    owners = [profile_id] if own else await _visible_profiles(conn, caller, profile)
+    owners = [profile_id] if own else await visible_profiles(conn, caller, profile)
     if row is None or row["profile_id"] not in owners:  # inherited ones are read-only
         raise not_found(ErrorCode.campaign_not_found, "campaign of this profile", campaign_id)
     return profile, row
@@ -117,17 +145,17 @@ async def get_campaign(
 async def replace_campaign(
     conn: Connection, caller: Caller, profile_id: str, campaign_id: str, content: CampaignContent
 ) -> Campaign:
-    """PUT: the whole content is replaced; refused once the campaign went to review."""
+    """PUT: the whole content is replaced; refused while the campaign is under review or
+    approved. A rejected campaign becomes a draft again."""
     async with conn.transaction():
         _, row = await _campaign(conn, caller, profile_id, campaign_id, own=True)
-        if row["status"] != "draft":
-            raise DomainError(
-                ErrorCode.campaign_locked,
-                "This campaign was submitted to TCR: its content cannot change.",
-            )
+        if row["status"] not in _EDITABLE:
+            raise _locked()
         changes = {
             "name": content.name,
             "content": content.model_dump(mode="json"),
+            "status": "draft",
+            "rejection_reason": None,
             "updated_at": utcnow(),
         }
         await conn.execute(
@@ -154,3 +182,114 @@ async def delete_campaign(
         campaign = _to_model({**row, "updated_at": now}, profile_id)
         await emit(conn, caller.organization_id, "campaign.deleted", campaign)
     return campaign
+
+
+async def campaigns_of(conn: Connection, organization_id: str, profile_ids: list[str]) -> list[Row]:
+    """The live campaigns of these profiles, oldest first."""
+    return await conn.fetch_all(
+        select(_t)
+        .where(_t.c.organization_id == organization_id, _t.c.profile_id.in_(profile_ids), _live)
+        .order_by(_t.c.id)
+    )
+
+
+async def mark_submitted(
+    conn: Connection, organization_id: str, row: Mapping[str, Any]
+) -> Campaign | None:
+    """Freeze a campaign for review (status pending_review), in the caller's transaction;
+    None when it was submitted meanwhile."""
+    now = utcnow()
+    changes = {"status": "pending_review", "submitted_at": now, "updated_at": now}
+    if not await conn.execute(
+        update(_t)
+        .where(
+            _t.c.organization_id == organization_id,
+            _t.c.id == row["id"],
+            _t.c.status.in_(_EDITABLE),
+        )
+        .values(**changes, rejection_reason=None)
+    ):
+        return None
+    campaign = _to_model({**row, **changes, "rejection_reason": None}, row["profile_id"])
+    await emit(conn, organization_id, "campaign.submitted", campaign)
+    return campaign
+
+
+async def submit_campaign(
+    conn: Connection, caller: Caller, profile_id: str, campaign_id: str
+) -> Campaign:
+    """Send a campaign to TCR review. Its brand must be registered, or on its way."""
+    async with conn.transaction():
+        _, row = await _campaign(conn, caller, profile_id, campaign_id, own=True)
+        if row["status"] not in _EDITABLE:
+            raise DomainError(ErrorCode.campaign_locked, "This campaign was already submitted.")
+        brand = await require_brand(conn, caller, row["brand_id"])
+        if brand["registration_status"] not in ("pending", "registered"):
+            raise DomainError(
+                ErrorCode.brand_not_registered,
+                "TCR reviews campaigns of registered brands: submit the brand first "
+                f"(POST /v1/brands/{brand['id']}/submit), or complete the profile.",
+            )
+        campaign = await mark_submitted(conn, caller.organization_id, row)
+        assert campaign is not None, "checked above, in this transaction"
+        await enqueue(conn, caller.organization_id, REGISTER_JOB, {"campaign_id": campaign_id})
+    return campaign
+
+
+class BrandNotRegisteredYet(Exception):
+    """The campaign's brand is still being registered: try again shortly."""
+
+
+async def register_pending(
+    context: JobContext, organization_id: str, campaign_id: str
+) -> Row | None:
+    """Have TCR review a campaign under review (outside any transaction) and record the
+    outcome. Safe to run twice; the first outcome recorded wins. Returns the campaign as it
+    is afterwards (None if it is gone)."""
+    params = {"org": organization_id, "camp": campaign_id}
+    async with context.database.connect() as conn:
+        row = await conn.fetch_one(_get, params)
+        if row is None or row["status"] != "pending_review":
+            return row
+        brand = await conn.fetch_one(_brand, {"org": organization_id, "brand": row["brand_id"]})
+    changes: dict[str, Any]
+    if brand is None or brand["registration_status"] != "registered":
+        if brand is not None and brand["registration_status"] == "pending":
+            raise BrandNotRegisteredYet(brand["id"])
+        changes = {"status": "rejected", "rejection_reason": "The brand is not registered."}
+    else:
+        submission = CampaignSubmission(
+            campaign_id=campaign_id,
+            tcr_brand_id=brand["tcr_brand_id"],
+            description=row["content"]["description"],
+            use_cases=tuple(u["use_case"] for u in row["content"]["use_cases"]),
+        )
+        try:
+            tcr_id = await context.providers.tcr.register_campaign(submission)
+            changes = {"status": "approved", "tcr_campaign_id": tcr_id}
+        except RegistrationRejected as rejected:
+            changes = {"status": "rejected", "rejection_reason": str(rejected)}
+    async with context.database.connect() as conn, conn.transaction():
+        changes["updated_at"] = utcnow()
+        if await conn.execute(
+            update(_t)
+            .where(
+                _t.c.organization_id == organization_id,
+                _t.c.id == campaign_id,
+                _t.c.status == "pending_review",
+            )
+            .values(**changes)
+        ):
+            event = f"campaign.{changes['status']}"
+            await emit(
+                conn, organization_id, event, _to_model({**row, **changes}, row["profile_id"])
+            )
+        return await conn.fetch_one(_get, params)
+
+
+@handler(REGISTER_JOB)
+async def register(context: JobContext, job: Row) -> None:
+    try:
+        await register_pending(context, job["organization_id"], job["payload"]["campaign_id"])
+    except BrandNotRegisteredYet:
+        raise Retry(timedelta(seconds=5), "waiting for the brand's registration") from None

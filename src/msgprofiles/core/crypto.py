@@ -2,10 +2,17 @@
 
 Secrets shown once and only checked later (API keys) are hashed instead, never encrypted."""
 
+import base64
 import os
+import secrets
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
+
+
+def new_signing_secret() -> str:
+    """A Standard Webhooks secret: `whsec_` and 24 random bytes in base64."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
 
 
 class SecretBox:

@@ -30,6 +30,7 @@ class ErrorCode(StrEnum):
     number_not_found = "number_not_found"
     brand_not_found = "brand_not_found"
     campaign_not_found = "campaign_not_found"
+    completion_not_found = "completion_not_found"
     webhook_subscription_not_found = "webhook_subscription_not_found"
     method_not_allowed = "method_not_allowed"
     payload_too_large = "payload_too_large"
@@ -53,6 +54,8 @@ class ErrorCode(StrEnum):
     brand_incomplete = "brand_incomplete"
     brand_conflict = "brand_conflict"
     brand_required = "brand_required"
+    brand_not_registered = "brand_not_registered"
+    completion_prerequisites_unmet = "completion_prerequisites_unmet"
     campaign_locked = "campaign_locked"
     primary_brand_undeletable = "primary_brand_undeletable"
     webhook_url_not_allowed = "webhook_url_not_allowed"
@@ -80,6 +83,7 @@ STATUS: dict[ErrorCode, int] = {
     ErrorCode.number_not_found: 404,
     ErrorCode.brand_not_found: 404,
     ErrorCode.campaign_not_found: 404,
+    ErrorCode.completion_not_found: 404,
     ErrorCode.webhook_subscription_not_found: 404,
     ErrorCode.method_not_allowed: 405,
     ErrorCode.payload_too_large: 413,
@@ -102,6 +106,8 @@ STATUS: dict[ErrorCode, int] = {
     ErrorCode.brand_incomplete: 422,
     ErrorCode.brand_conflict: 422,
     ErrorCode.brand_required: 422,
+    ErrorCode.brand_not_registered: 409,
+    ErrorCode.completion_prerequisites_unmet: 400,
     ErrorCode.campaign_locked: 409,
     ErrorCode.primary_brand_undeletable: 409,
     ErrorCode.webhook_url_not_allowed: 422,

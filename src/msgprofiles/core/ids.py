@@ -10,6 +10,7 @@ PREFIXES = frozenset(
         "prof",
         "brand",
         "camp",
+        "cmpl",
         "num",
         "wa",
         "cus",

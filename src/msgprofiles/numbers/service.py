@@ -268,3 +268,18 @@ def _selected(row: Row, *, sticky: bool, matched: str) -> SelectedSender:
             "matched": matched,
         }
     )
+
+
+_profile_numbers = prepare(
+    select(_t.c.number).where(
+        _t.c.organization_id == bindparam("org"),
+        _t.c.profile_id == bindparam("prof"),
+        _t.c.released_at.is_(None),
+    )
+)
+
+
+async def numbers_of_profile(conn: Connection, organization_id: str, profile_id: str) -> list[str]:
+    """The numbers assigned to a profile (its SMS channel, with its sending number)."""
+    rows = await conn.fetch_all(_profile_numbers, {"org": organization_id, "prof": profile_id})
+    return [row["number"] for row in rows]

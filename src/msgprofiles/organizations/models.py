@@ -1,4 +1,4 @@
-from sqlalchemy import Boolean, Column, String, Table
+from sqlalchemy import Boolean, Column, String, Table, Text
 
 from msgprofiles.db.metadata import metadata
 from msgprofiles.db.types import UTCDateTime, json_type
@@ -14,6 +14,11 @@ organizations = Table(
     Column("is_operator", Boolean, nullable=False, default=False),
     # {waba_id, phone_number_id, access_token (encrypted)}; profiles inherit it.
     Column("whatsapp_business_account", json_type(), nullable=True),
+    # Signs the results POSTed to the URLs callers give (profile completion); encrypted. After
+    # a rotation the previous one signs too, until it expires.
+    Column("callback_secret", Text, nullable=True),
+    Column("previous_callback_secret", Text, nullable=True),
+    Column("previous_callback_secret_expires_at", UTCDateTime, nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
 )

@@ -12,6 +12,7 @@ from msgprofiles.organizations.schemas import (
     OrganizationCreated,
     OrganizationUpdate,
 )
+from msgprofiles.webhooks.schemas import RotateSecret, SigningSecret
 
 router = APIRouter(
     prefix="/v1", tags=["Organizations"], route_class=ApiRoute, responses=ERROR_RESPONSES
@@ -47,3 +48,18 @@ async def update_organization(body: OrganizationUpdate, ctx: Ctx, request: Reque
     ctx.caller.require_admin()
     box = request.app.state.secrets
     return ctx.ok(await service.update_organization(ctx.conn, ctx.caller, body, box))
+
+
+@router.post("/organization/callback_secret", response_model=Envelope[SigningSecret])
+async def rotate_callback_secret(
+    ctx: Ctx, request: Request, body: RotateSecret | None = None
+) -> Response:
+    """A new secret for the signed results msgprofiles POSTs to the URLs you give it (profile
+    completion), shown once. The first one is also shown by the first
+    `POST /v1/profiles/{id}/complete`. The old secret keeps signing alongside the new one for
+    the grace period (default 24 h). Admin keys."""
+    ctx.caller.require_admin()
+    box = request.app.state.secrets
+    return ctx.ok(
+        await service.rotate_callback_secret(ctx.conn, ctx.caller, body or RotateSecret(), box)
+    )

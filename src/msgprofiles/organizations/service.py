@@ -2,6 +2,7 @@
 the first start, runs the installation and is the only one that can create other tenants."""
 
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 
 from pydantic import SecretStr
@@ -9,12 +10,12 @@ from sqlalchemy import bindparam, func, insert, select, update
 
 from msgprofiles.api_keys.service import insert_api_key
 from msgprofiles.core.auth import Caller
-from msgprofiles.core.crypto import SecretBox
+from msgprofiles.core.crypto import SecretBox, new_signing_secret
 from msgprofiles.core.errors import DomainError, ErrorCode, not_found
 from msgprofiles.core.ids import new_id
 from msgprofiles.core.pagination import Page, PageParams, fetch_page
 from msgprofiles.core.time import utcnow
-from msgprofiles.db.database import Connection, prepare
+from msgprofiles.db.database import Connection, Row, prepare
 from msgprofiles.organizations.models import organizations
 from msgprofiles.organizations.schemas import (
     Organization,
@@ -25,6 +26,7 @@ from msgprofiles.organizations.schemas import (
 )
 from msgprofiles.profiles.service import insert_parent
 from msgprofiles.webhooks.events import emit, register_event_type
+from msgprofiles.webhooks.schemas import RotateSecret, SigningSecret
 
 register_event_type("organization.created", "An organization was created.")
 register_event_type("organization.updated", "The organization's name, email or metadata changed.")
@@ -151,3 +153,58 @@ async def update_organization(
         updated = _to_model(row)
         await emit(conn, caller.organization_id, "organization.updated", updated)
         return updated
+
+
+_callback_secrets = prepare(
+    select(
+        _t.c.callback_secret,
+        _t.c.previous_callback_secret,
+        _t.c.previous_callback_secret_expires_at,
+    ).where(_t.c.id == bindparam("org"))
+)
+_first_callback_secret = prepare(
+    update(_t)
+    .where(_t.c.id == bindparam("org"), _t.c.callback_secret.is_(None))
+    .values(callback_secret=bindparam("secret"))
+)
+
+
+async def callback_secrets(conn: Connection, organization_id: str) -> Row | None:
+    """The organization's callback signing secrets as stored (encrypted)."""
+    return await conn.fetch_one(_callback_secrets, {"org": organization_id})
+
+
+async def ensure_callback_secret(
+    conn: Connection, organization_id: str, box: SecretBox
+) -> str | None:
+    """Give the organization its callback signing secret if it has none yet. Returns the new
+    secret, to be shown once, or None when it already had one."""
+    stored = await callback_secrets(conn, organization_id)
+    if stored is not None and stored["callback_secret"] is not None:
+        return None
+    secret = new_signing_secret()
+    params = {"org": organization_id, "secret": box.encrypt(secret)}
+    return secret if await conn.execute(_first_callback_secret, params) else None
+
+
+async def rotate_callback_secret(
+    conn: Connection, caller: Caller, data: RotateSecret, box: SecretBox
+) -> SigningSecret:
+    """A new secret for signing callbacks, shown once; the old one keeps signing alongside
+    it for the grace period."""
+    caller.require_organization_scope()
+    secret = new_signing_secret()
+    expires = utcnow() + timedelta(hours=data.grace_period_hours)
+    async with conn.transaction():
+        stored = await callback_secrets(conn, caller.organization_id)
+        await conn.execute(
+            update(_t)
+            .where(_t.c.id == caller.organization_id)
+            .values(
+                callback_secret=box.encrypt(secret),
+                previous_callback_secret=stored and stored["callback_secret"],
+                previous_callback_secret_expires_at=expires,
+                updated_at=utcnow(),
+            )
+        )
+    return SigningSecret(secret=secret, previous_secret_expires_at=expires)

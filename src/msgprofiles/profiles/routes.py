@@ -7,8 +7,10 @@ from msgprofiles.core.pagination import PageParams, page_params
 from msgprofiles.core.schemas import Envelope, ListEnvelope
 from msgprofiles.numbers import service as numbers
 from msgprofiles.numbers.schemas import PhoneNumber
-from msgprofiles.profiles import service
+from msgprofiles.profiles import completion, service
 from msgprofiles.profiles.schemas import (
+    CompleteProfile,
+    Completion,
     Profile,
     ProfileCreate,
     ProfileUpdate,
@@ -95,3 +97,33 @@ async def select_sender(
         ctx.conn, ctx.caller, profile_id, body.to, request.app.state.random
     )
     return ctx.ok(chosen)
+
+
+@router.post("/{profile_id}/complete", status_code=202, response_model=Envelope[Completion])
+async def complete_profile(
+    profile_id: str, body: CompleteProfile, ctx: Ctx, request: Request
+) -> Response:
+    """The last step of onboarding. Checks every prerequisite (400
+    `completion_prerequisites_unmet`, naming each one in `details`), then submits in the
+    background whatever needs it — brand and campaigns to TCR, numbers to the carrier, the
+    WhatsApp phone to Meta — sets the profile's status (`submitted` when something waits for
+    an outside review, else `completed`) and POSTs the signed result to `web_hook_url`, with
+    the retries of webhook deliveries. 202 while it runs (calling again joins the same run);
+    200 and nothing done when the profile is already completed. Admin keys."""
+    ctx.caller.require_admin()
+    state = request.app.state
+    result, already = await completion.start_completion(
+        ctx.conn,
+        ctx.caller,
+        profile_id,
+        body,
+        state.secrets,
+        allow_private_urls=state.settings.allow_private_webhooks,
+    )
+    return ctx.ok(result, 200 if already else 202)
+
+
+@router.get("/{profile_id}/completion", response_model=Envelope[Completion])
+async def get_completion(profile_id: str, ctx: Ctx) -> Response:
+    """The profile's latest completion: its result and the delivery of its callback."""
+    return ctx.ok(await completion.get_completion(ctx.conn, ctx.caller, profile_id))

@@ -7,7 +7,8 @@ from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
 
-from msgprofiles.brands.service import require_brand
+from msgprofiles.brands import service as brands
+from msgprofiles.brands.schemas import BrandFields
 from msgprofiles.core.auth import Caller
 from msgprofiles.core.crypto import SecretBox
 from msgprofiles.core.errors import DomainError, ErrorCode, not_found
@@ -68,7 +69,8 @@ _FLAGS = (
 )
 
 
-def _to_model(row: Row) -> Profile:
+def profile_model(row: Row) -> Profile:
+    """A stored profile as the API shows it."""
     values = dict(row)
     values["messaging"] = MessagingSettings.model_validate(row["messaging"], strict=False)
     method = row["payment_method"]
@@ -156,7 +158,7 @@ async def insert_parent(
     if whatsapp is not None:
         _inherit_whatsapp(row, whatsapp)
     await conn.execute(_insert, row)
-    return _to_model(row)
+    return profile_model(row)
 
 
 def _check_billing(row: dict[str, Any], payment: PaymentDetails | None) -> None:
@@ -203,7 +205,42 @@ async def _check_brand(conn: Connection, caller: Caller, row: dict[str, Any]) ->
             "(inherit_tcr_brand), not both.",
             details=[{"field": "brand_id"}, {"field": "inherit_tcr_brand"}],
         )
-    await require_brand(conn, caller, row["brand_id"])
+    await brands.require_brand(conn, caller, row["brand_id"])
+
+
+def _brand_with_inheritance() -> DomainError:
+    return DomainError(
+        ErrorCode.brand_conflict,
+        "A profile that inherits its parent's brand (inherit_tcr_brand) has no brand of its own "
+        "to create or change.",
+        details=[{"field": "brand"}, {"field": "inherit_tcr_brand"}],
+    )
+
+
+async def _save_brand(
+    conn: Connection, caller: Caller, row: dict[str, Any], brand: BrandFields
+) -> None:
+    """The Sent.dm way: a profile's brand written with the profile. It creates the profile's
+    brand, or changes it (refused once it was submitted to TCR). Drafts are allowed: TCR's
+    needs are checked at submission."""
+    if row["inherit_tcr_brand"]:
+        raise _brand_with_inheritance()
+    organization = dataclasses.replace(caller, profile_id=None)  # the profile's own brand
+    if row["brand_id"] is None:
+        created = await brands.insert_brand(
+            conn, brands.new_brand_row(caller.organization_id, brand, draft=True)
+        )
+        row["brand_id"] = created.id
+    else:
+        await brands.update_brand(conn, organization, row["brand_id"], brand, draft=True)
+
+
+def _brand_twice() -> DomainError:
+    return DomainError(
+        ErrorCode.brand_conflict,
+        "Send either a brand_id or the brand itself, not both.",
+        details=[{"field": "brand"}, {"field": "brand_id"}],
+    )
 
 
 async def _check_short_name(conn: Connection, row: dict[str, Any]) -> None:
@@ -248,7 +285,10 @@ async def create_profile(
     data: ProfileCreate,
     payments: PaymentProcessor,
     box: SecretBox,
+    *,
+    brand: BrandFields | None = None,
 ) -> Profile:
+    """A new child profile; `brand` creates its brand with it (the Sent.dm shape)."""
     caller.require_organization_scope()
     row = new_profile_row(caller.organization_id, data.name, is_parent=False)
     row.update(_fields(data))
@@ -273,6 +313,10 @@ async def create_profile(
                     details=[{"field": "whatsapp_business_account", "type": "required"}],
                 )
             _inherit_whatsapp(row, account)
+        if brand is not None:
+            if row["brand_id"] is not None:
+                raise _brand_twice()
+            await _save_brand(conn, caller, row, brand)
         await _check_brand(conn, caller, row)
         await _check_short_name(conn, row)
         try:
@@ -280,7 +324,7 @@ async def create_profile(
                 await conn.execute(_insert, row)
         except IntegrityError:  # a concurrent request took the short name first
             raise _short_name_taken(row["short_name"]) from None
-        profile = _to_model(row)
+        profile = profile_model(row)
         await emit(conn, caller.organization_id, "profile.created", profile)
     return profile
 
@@ -309,11 +353,11 @@ async def list_profiles(
             _t.c.name.ilike(pattern, escape="\\") | _t.c.short_name.ilike(pattern, escape="\\")
         )
     result = await fetch_page(conn, statement, _t.c.id, page)
-    return result.map(_to_model)
+    return result.map(profile_model)
 
 
 async def get_profile(conn: Connection, caller: Caller, profile_id: str) -> Profile:
-    return _to_model(await require_profile(conn, caller, profile_id))
+    return profile_model(await require_profile(conn, caller, profile_id))
 
 
 def _merge_messaging(current: dict[str, Any], data: ProfileUpdate) -> dict[str, Any]:
@@ -345,7 +389,10 @@ async def update_profile(
     profile_id: str,
     data: ProfileUpdate,
     payments: PaymentProcessor,
+    *,
+    brand: BrandFields | None = None,
 ) -> Profile:
+    """Change the fields sent; `brand` creates or changes the profile's brand (Sent.dm)."""
     changes = _fields(data)
     current = dict(await require_profile(conn, caller, profile_id))
     if data.messaging is not None:
@@ -353,12 +400,17 @@ async def update_profile(
     _check_billing({**current, **changes}, data.payment_details)
     if data.payment_details is not None:  # the processor is called outside the transaction
         changes["payment_method"] = await _tokenize(payments, data.payment_details)
-    if not changes:
-        return _to_model(current)
+    if not changes and brand is None:
+        return profile_model(current)
     async with conn.transaction():
         current = dict(await require_profile(conn, caller, profile_id))
         row = {**current, **changes, "updated_at": utcnow()}
         _check_billing(row, data.payment_details)
+        if brand is not None:
+            if "brand_id" in changes:
+                raise _brand_twice()
+            await _save_brand(conn, caller, row, brand)
+            changes["brand_id"] = row["brand_id"]
         if {"brand_id", "inherit_tcr_brand"} & changes.keys():
             await _check_brand(conn, caller, row)
         await _check_short_name(conn, row)
@@ -371,7 +423,7 @@ async def update_profile(
                 )
         except IntegrityError:
             raise _short_name_taken(row["short_name"]) from None
-        profile = _to_model(row)
+        profile = profile_model(row)
         await emit(conn, caller.organization_id, "profile.updated", profile)
     return profile
 
@@ -392,6 +444,6 @@ async def delete_profile(conn: Connection, caller: Caller, profile_id: str) -> P
             .where(_t.c.organization_id == caller.organization_id, _t.c.id == profile_id)
             .values(deleted_at=now, updated_at=now)
         )
-        profile = _to_model({**row, "updated_at": now})
+        profile = profile_model({**row, "updated_at": now})
         await emit(conn, caller.organization_id, "profile.deleted", profile)
     return profile

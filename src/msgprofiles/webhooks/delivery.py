@@ -13,7 +13,8 @@ import json
 import random
 import socket
 import time
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 from sqlalchemy import bindparam, insert, select, update
@@ -122,8 +123,6 @@ async def check_url(url: str, allow_private: bool) -> None:
 def signature_headers(
     secrets: list[str], message_id: str, timestamp: float, body: str
 ) -> dict[str, str]:
-    from datetime import UTC, datetime
-
     moment = datetime.fromtimestamp(int(timestamp), UTC)
     signatures = " ".join(Webhook(secret).sign(message_id, moment, body) for secret in secrets)
     return {
@@ -133,7 +132,58 @@ def signature_headers(
     }
 
 
-def _retry_delay(schedule: list[float], attempt: int) -> timedelta | None:
+def signing_secrets(
+    context: JobContext, secret: str, previous: str | None, previous_expires_at: datetime | None
+) -> list[str]:
+    """The secrets to sign with: the current one, and the previous one during its grace."""
+    secrets = [context.secrets.decrypt(secret)]
+    if previous and previous_expires_at and previous_expires_at > utcnow():
+        secrets.append(context.secrets.decrypt(previous))
+    return secrets
+
+
+def message_body(message_id: str, message_type: str, created_at: datetime, data: object) -> str:
+    """The JSON every delivery carries: `{id, type, created_at, data}`."""
+    created = created_at.isoformat().replace("+00:00", "Z")
+    return json.dumps(
+        {"id": message_id, "type": message_type, "created_at": created, "data": data},
+        separators=(",", ":"),
+    )
+
+
+@dataclass(frozen=True)
+class Sent:
+    status_code: int | None
+    error: str | None  # None: delivered (2xx)
+    latency_ms: int
+
+
+async def post_signed(
+    context: JobContext, url: str, secrets: list[str], message_id: str, body: str
+) -> Sent:
+    """POST `body` to `url` signed the Standard Webhooks way; never raises."""
+    headers = signature_headers(secrets, message_id, time.time(), body)
+    headers["content-type"] = "application/json"
+    headers["user-agent"] = "msgprofiles-webhooks/1"
+    status_code: int | None = None
+    error: str | None = None
+    started = time.perf_counter()
+    try:
+        await check_url(url, context.settings.allow_private_webhooks)
+        response = await context.http.post(
+            url, content=body, headers=headers, timeout=context.settings.webhook_timeout_seconds
+        )
+        status_code = response.status_code
+        if not 200 <= status_code < 300:
+            error = f"HTTP {status_code}"
+    except DomainError as refused:
+        error = refused.message
+    except Exception as failure:  # timeouts, refused connections, TLS errors
+        error = f"{type(failure).__name__}: {failure}"[:500]
+    return Sent(status_code, error, int((time.perf_counter() - started) * 1000))
+
+
+def retry_delay(schedule: list[float], attempt: int) -> timedelta | None:
     """Delay before the retry that follows `attempt` (1-based), or None when out of retries."""
     if attempt > len(schedule):
         return None
@@ -157,40 +207,15 @@ async def deliver(context: JobContext, job: Row) -> None:
 
     settings = context.settings
     now = utcnow()
-    secrets = [context.secrets.decrypt(row["secret"])]
-    if row["previous_secret"] and row["previous_secret_expires_at"] > now:
-        secrets.append(context.secrets.decrypt(row["previous_secret"]))
-    body = json.dumps(
-        {
-            "id": row["event_id"],
-            "type": row["type"],
-            "created_at": row["event_created_at"].isoformat().replace("+00:00", "Z"),
-            "data": row["data"],
-        },
-        separators=(",", ":"),
+    secrets = signing_secrets(
+        context, row["secret"], row["previous_secret"], row["previous_secret_expires_at"]
     )
-    headers = signature_headers(secrets, row["event_id"], time.time(), body)
-    headers["content-type"] = "application/json"
-    headers["user-agent"] = "msgprofiles-webhooks/1"
+    body = message_body(row["event_id"], row["type"], row["event_created_at"], row["data"])
     attempt = row["attempts"] + 1
-    status_code: int | None = None
-    error: str | None = None
-    started = time.perf_counter()
-    try:
-        await check_url(row["url"], settings.allow_private_webhooks)
-        response = await context.http.post(
-            row["url"], content=body, headers=headers, timeout=settings.webhook_timeout_seconds
-        )
-        status_code = response.status_code
-        if not 200 <= status_code < 300:
-            error = f"HTTP {status_code}"
-    except DomainError as refused:
-        error = refused.message
-    except Exception as failure:  # timeouts, refused connections, TLS errors
-        error = f"{type(failure).__name__}: {failure}"[:500]
-    latency = int((time.perf_counter() - started) * 1000)
+    sent = await post_signed(context, row["url"], secrets, row["event_id"], body)
+    status_code, error, latency = sent.status_code, sent.error, sent.latency_ms
 
-    delay = None if error is None else _retry_delay(settings.webhook_retry_schedule, attempt)
+    delay = None if error is None else retry_delay(settings.webhook_retry_schedule, attempt)
     next_at = None if delay is None else utcnow() + delay
     status = "succeeded" if error is None else ("pending" if delay else "failed")
     async with context.database.connect() as conn, conn.transaction():

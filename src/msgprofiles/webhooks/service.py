@@ -1,15 +1,13 @@
 """Webhook subscriptions: where events go, signed with a secret shown once and stored
 encrypted. Rotating the secret keeps the old one signing for a grace period."""
 
-import base64
-import secrets
 from datetime import timedelta
 from typing import Any, Literal
 
 from sqlalchemy import bindparam, insert, select, update
 
 from msgprofiles.core.auth import Caller
-from msgprofiles.core.crypto import SecretBox
+from msgprofiles.core.crypto import SecretBox, new_signing_secret
 from msgprofiles.core.errors import DomainError, ErrorCode, not_found
 from msgprofiles.core.ids import new_id
 from msgprofiles.core.pagination import Page, PageParams, fetch_page
@@ -54,11 +52,6 @@ _release_held = prepare(
 )
 
 
-def new_secret() -> str:
-    """A Standard Webhooks secret: `whsec_` and 24 random bytes in base64."""
-    return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
-
-
 def _to_model(row: Row) -> WebhookSubscription:
     return WebhookSubscription(
         id=row["id"],
@@ -89,7 +82,7 @@ async def create_subscription(
 ) -> WebhookSubscriptionWithSecret:
     event_log.check_event_types(data.event_types)
     await check_url(str(data.url), allow_private)
-    secret = new_secret()
+    secret = new_signing_secret()
     now = utcnow()
     row: dict[str, Any] = {
         "organization_id": caller.organization_id,
@@ -221,7 +214,7 @@ async def delete_subscription(
 async def rotate_secret(
     conn: Connection, caller: Caller, subscription_id: str, data: RotateSecret, box: SecretBox
 ) -> SigningSecret:
-    secret = new_secret()
+    secret = new_signing_secret()
     expires = utcnow() + timedelta(hours=data.grace_period_hours)
     async with conn.transaction():
         row = await _row(conn, caller, subscription_id)

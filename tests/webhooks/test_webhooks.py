@@ -382,3 +382,64 @@ async def test_a_stopping_worker_hands_back_the_jobs_it_could_not_finish(
             select(jobs.c.status, jobs.c.locked_by).where(jobs.c.organization_id == org.id)
         )
     assert [(r["status"], r["locked_by"]) for r in rows] == [("queued", None)]
+
+
+async def test_a_subscription_sets_its_own_retries_and_timeout(org: Org, receiver, worker):
+    receiver.statuses = [500] * 10
+    subscription = await subscribe(org, receiver, retry_count=1, timeout_seconds=5)
+    assert (subscription["retry_count"], subscription["timeout_seconds"]) == (1, 5)
+    await org.patch("/v1/organization", {"name": "Twice only"})
+    await drain(worker, lambda: len(receiver.requests) >= 2)
+    await drain(worker, lambda: True)
+    [delivery] = await deliveries(org, subscription["id"])
+    assert delivery["status"] == "failed" and len(delivery["attempts"]) == 2
+    for body in ({"retry_count": 21}, {"timeout_seconds": 0}, {"timeout_seconds": 61}):
+        r = await org.patch(f"/v1/webhook_subscriptions/{subscription['id']}", body)
+        assert r.status_code == 400, r.text
+
+
+async def test_a_slow_receiver_is_cut_off_at_the_subscriptions_timeout(org: Org, receiver, worker):
+    receiver.delay = 1.5
+    subscription = await subscribe(org, receiver, timeout_seconds=1)
+    await org.patch("/v1/organization", {"name": "Impatient"})
+    await worker.run_until_idle()
+    [delivery] = await deliveries(org, subscription["id"])
+    assert "Timeout" in delivery["attempts"][0]["error"]
+
+
+async def test_a_subscription_keeps_its_delivery_health(org: Org, receiver, worker):
+    receiver.statuses = [500, 500]
+    subscription = await subscribe(org, receiver)
+    path = f"/v1/webhook_subscriptions/{subscription['id']}"
+    assert subscription["consecutive_failures"] == 0 and subscription["last_attempt_at"] is None
+    await org.patch("/v1/organization", {"name": "Flaky"})
+    await drain(worker, lambda: len(receiver.requests) >= 2)
+    failing = (await org.get(path)).json()["data"]
+    assert failing["consecutive_failures"] == 2 and failing["last_success_at"] is None
+    assert failing["last_attempt_at"] is not None
+    await drain(worker, lambda: len(receiver.requests) >= 3)
+    healthy = (await org.get(path)).json()["data"]
+    assert healthy["consecutive_failures"] == 0 and healthy["last_success_at"] is not None
+
+
+async def test_the_sentdm_body_is_a_choice_of_the_subscription(org: Org, receiver, worker):
+    subscription = await subscribe(org, receiver, payload_format="sentdm")
+    await org.patch("/v1/organization", {"name": "Shaped"})
+    await drain(worker, lambda: bool(receiver.requests))
+    headers, body = receiver.requests[0]
+    envelope = verify(subscription["secret"], headers, body)
+    assert (envelope["field"], envelope["event"]) == ("organization", "organization.updated")
+    assert (
+        envelope["payload"]["name"] == "Shaped" and envelope["request_id"] == headers["webhook-id"]
+    )
+    assert headers["x-webhook-event-id"] == headers["webhook-id"]
+    assert headers["x-webhook-signature"] == headers["webhook-signature"]
+
+
+async def test_subscriptions_are_searched_by_url_or_description(org: Org, receiver):
+    await subscribe(org, receiver, description="Billing team")
+    await subscribe(org, receiver, description="Support 100%")
+    found = await org.get("/v1/webhook_subscriptions", params={"search": "billing"})
+    assert [s["description"] for s in found.json()["data"]] == ["Billing team"]
+    literal = await org.get("/v1/webhook_subscriptions", params={"search": "100%"})
+    assert [s["description"] for s in literal.json()["data"]] == ["Support 100%"]

@@ -13,11 +13,12 @@ import json
 import random
 import socket
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from standardwebhooks import Webhook
 
 from msgprofiles.core.errors import DomainError, ErrorCode
@@ -51,6 +52,9 @@ _load = prepare(
         _s.c.previous_secret,
         _s.c.previous_secret_expires_at,
         _s.c.failing_since,
+        _s.c.retry_count,
+        _s.c.timeout_seconds,
+        _s.c.payload_format,
     )
     .join(_e, (_e.c.organization_id == _d.c.organization_id) & (_e.c.id == _d.c.event_id))
     .join(
@@ -72,8 +76,24 @@ _set_delivery = prepare(
 )
 _insert_attempt = prepare(insert(webhook_delivery_attempts))
 _this_subscription = (_s.c.organization_id == bindparam("org")) & (_s.c.id == bindparam("sub"))
-_set_failing_since = prepare(
-    update(_s).where(_this_subscription).values(failing_since=bindparam("since"))
+_record_success = prepare(
+    update(_s)
+    .where(_this_subscription)
+    .values(
+        failing_since=None,
+        consecutive_failures=0,
+        last_attempt_at=bindparam("now"),
+        last_success_at=bindparam("now"),
+    )
+)
+_record_failure = prepare(
+    update(_s)
+    .where(_this_subscription)
+    .values(
+        failing_since=func.coalesce(_s.c.failing_since, bindparam("now")),
+        consecutive_failures=_s.c.consecutive_failures + 1,
+        last_attempt_at=bindparam("now"),
+    )
 )
 _disable = prepare(
     update(_s)
@@ -142,13 +162,40 @@ def signing_secrets(
     return secrets
 
 
+def _iso(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
 def message_body(message_id: str, message_type: str, created_at: datetime, data: object) -> str:
     """The JSON every delivery carries: `{id, type, created_at, data}`."""
-    created = created_at.isoformat().replace("+00:00", "Z")
     return json.dumps(
-        {"id": message_id, "type": message_type, "created_at": created, "data": data},
+        {"id": message_id, "type": message_type, "created_at": _iso(created_at), "data": data},
         separators=(",", ":"),
     )
+
+
+def sentdm_body(message_id: str, message_type: str, created_at: datetime, data: object) -> str:
+    """Sent.dm's envelope: the family in `field`, the event in `event` (its id travels in the
+    X-Webhook-Event-ID header)."""
+    return json.dumps(sentdm_envelope(message_id, message_type, created_at, data))
+
+
+def sentdm_envelope(
+    message_id: str, message_type: str, created_at: datetime, data: object
+) -> dict[str, object]:
+    return {
+        "field": message_type.partition(".")[0],
+        "event": message_type,
+        "timestamp": created_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "request_id": message_id,
+        "payload": data,
+    }
+
+
+FORMATS: dict[str, Callable[[str, str, datetime, object], str]] = {
+    "standard": message_body,
+    "sentdm": sentdm_body,
+}
 
 
 @dataclass(frozen=True)
@@ -159,10 +206,23 @@ class Sent:
 
 
 async def post_signed(
-    context: JobContext, url: str, secrets: list[str], message_id: str, body: str
+    context: JobContext,
+    url: str,
+    secrets: list[str],
+    message_id: str,
+    body: str,
+    *,
+    timeout_seconds: float | None = None,
+    subscription_id: str | None = None,
 ) -> Sent:
-    """POST `body` to `url` signed the Standard Webhooks way; never raises."""
+    """POST `body` to `url` signed the Standard Webhooks way; never raises. The same id,
+    time and signature also go out under the X-Webhook-* names Sent.dm receivers read."""
     headers = signature_headers(secrets, message_id, time.time(), body)
+    headers["x-webhook-event-id"] = message_id
+    headers["x-webhook-timestamp"] = headers["webhook-timestamp"]
+    headers["x-webhook-signature"] = headers["webhook-signature"]
+    if subscription_id is not None:
+        headers["x-webhook-id"] = subscription_id
     headers["content-type"] = "application/json"
     headers["user-agent"] = "msgprofiles-webhooks/1"
     status_code: int | None = None
@@ -171,7 +231,10 @@ async def post_signed(
     try:
         await check_url(url, context.settings.allow_private_webhooks)
         response = await context.http.post(
-            url, content=body, headers=headers, timeout=context.settings.webhook_timeout_seconds
+            url,
+            content=body,
+            headers=headers,
+            timeout=timeout_seconds or context.settings.webhook_timeout_seconds,
         )
         status_code = response.status_code
         if not 200 <= status_code < 300:
@@ -210,12 +273,25 @@ async def deliver(context: JobContext, job: Row) -> None:
     secrets = signing_secrets(
         context, row["secret"], row["previous_secret"], row["previous_secret_expires_at"]
     )
-    body = message_body(row["event_id"], row["type"], row["event_created_at"], row["data"])
+    body = FORMATS[row["payload_format"]](
+        row["event_id"], row["type"], row["event_created_at"], row["data"]
+    )
     attempt = row["attempts"] + 1
-    sent = await post_signed(context, row["url"], secrets, row["event_id"], body)
+    sent = await post_signed(
+        context,
+        row["url"],
+        secrets,
+        row["event_id"],
+        body,
+        timeout_seconds=row["timeout_seconds"],
+        subscription_id=row["subscription_id"],
+    )
     status_code, error, latency = sent.status_code, sent.error, sent.latency_ms
 
-    delay = None if error is None else retry_delay(settings.webhook_retry_schedule, attempt)
+    schedule = settings.webhook_retry_schedule
+    if row["retry_count"] is not None:  # the subscription's own count, paced like the default
+        schedule = (schedule + schedule[-1:] * row["retry_count"])[: row["retry_count"]]
+    delay = None if error is None else retry_delay(schedule, attempt)
     next_at = None if delay is None else utcnow() + delay
     status = "succeeded" if error is None else ("pending" if delay else "failed")
     async with context.database.connect() as conn, conn.transaction():
@@ -266,23 +342,25 @@ async def _settle(
 async def _track_health(
     conn: Connection, context: JobContext, organization_id: str, row: Row, *, failed: bool
 ) -> None:
-    """Remember since when a subscription fails; disable it after the configured days."""
-    params = {"org": organization_id, "sub": row["subscription_id"]}
+    """Keep the subscription's health (failures in a row, last attempt and success) and
+    disable it once it has failed for the configured days."""
+    params = {"org": organization_id, "sub": row["subscription_id"], "now": utcnow()}
     if not failed:
-        if row["failing_since"] is not None:
-            await conn.execute(_set_failing_since, {**params, "since": None})
+        await conn.execute(_record_success, params)
         return
-    now = utcnow()
-    if row["failing_since"] is None:
-        await conn.execute(_set_failing_since, {**params, "since": now})
-        return
+    await conn.execute(_record_failure, params)
+    since = row["failing_since"]
     limit = timedelta(days=context.settings.webhook_disable_after_days)
-    if now - row["failing_since"] >= limit and await conn.execute(_disable, {**params, "now": now}):
+    if (
+        since is not None
+        and params["now"] - since >= limit
+        and await conn.execute(_disable, params)
+    ):
         subscription = await conn.fetch_one(_get_subscription, params)
         assert subscription is not None
         await event_log.emit(
             conn,
             organization_id,
             "webhook_subscription.disabled",
-            WebhookSubscription.model_validate(dict(subscription)),
+            WebhookSubscription.from_row(subscription),
         )

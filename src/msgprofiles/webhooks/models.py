@@ -37,6 +37,14 @@ webhook_subscriptions = Table(
     Column("previous_secret", Text, nullable=True),
     Column("previous_secret_expires_at", UTCDateTime, nullable=True),
     Column("failing_since", UTCDateTime, nullable=True),
+    # Per-subscription delivery settings (null: the installation's) and the body's shape.
+    Column("retry_count", Integer, nullable=True),
+    Column("timeout_seconds", Integer, nullable=True),
+    Column("payload_format", String(16), nullable=False),
+    # Delivery health, kept up to date by each attempt.
+    Column("consecutive_failures", Integer, nullable=False),
+    Column("last_attempt_at", UTCDateTime, nullable=True),
+    Column("last_success_at", UTCDateTime, nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     Column("deleted_at", UTCDateTime, nullable=True),

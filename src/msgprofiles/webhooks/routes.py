@@ -56,10 +56,14 @@ async def list_subscriptions(
     ctx: Ctx,
     page: Page,
     status: Annotated[Literal["active", "paused", "disabled"] | None, Query()] = None,
+    search: Annotated[
+        str | None, Query(max_length=100, description="In the URL or description.")
+    ] = None,
 ) -> Response:
-    """Your webhook subscriptions, newest first."""
+    """Your webhook subscriptions, newest first; filter by status and search."""
     ctx.caller.require_organization_scope()
-    return ctx.page(await service.list_subscriptions(ctx.conn, ctx.caller, page, status))
+    result = await service.list_subscriptions(ctx.conn, ctx.caller, page, status, search)
+    return ctx.page(result)
 
 
 @router.get(SUBSCRIPTION, response_model=Envelope[WebhookSubscription])

@@ -1,3 +1,4 @@
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -7,6 +8,23 @@ from msgprofiles.core.schemas import InputModel
 
 Status = Literal["active", "paused", "disabled"]
 Url = Annotated[AnyHttpUrl, Field(description="http(s) address that receives deliveries.")]
+PayloadFormat = Literal["standard", "sentdm"]
+RetryCount = Annotated[
+    int | None,
+    Field(
+        ge=0,
+        le=20,
+        description="Retries after a failed attempt; null: the installation's schedule.",
+    ),
+]
+Timeout = Annotated[
+    int | None,
+    Field(ge=1, le=60, description="Seconds to wait for an answer; null: the installation's."),
+]
+FORMAT_DESCRIPTION = (
+    "The body's shape: `standard` ({id, type, created_at, data}) or `sentdm` ({field, event, "
+    "timestamp, request_id, payload}). Both carry the Standard Webhooks signature headers."
+)
 EventTypes = Annotated[
     list[str] | None,
     Field(description="Event types to receive; omit or null for every type.", max_length=100),
@@ -20,8 +38,22 @@ class WebhookSubscription(BaseModel):
     description: str | None
     event_types: list[str] | None
     status: Status
+    retry_count: int | None
+    timeout_seconds: int | None
+    payload_format: PayloadFormat
+    consecutive_failures: int = Field(description="Failed attempts since the last success.")
+    last_attempt_at: datetime | None
+    last_success_at: datetime | None
     created_at: datetime
     updated_at: datetime
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> "WebhookSubscription":
+        """A stored subscription as the API shows it (never its secrets)."""
+        return cls.model_validate({field: row[field] for field in _SUBSCRIPTION_FIELDS})
+
+
+_SUBSCRIPTION_FIELDS = tuple(WebhookSubscription.model_fields.keys() - {"object"})
 
 
 class WebhookSubscriptionWithSecret(WebhookSubscription):
@@ -43,6 +75,9 @@ class WebhookSubscriptionCreate(InputModel):
     url: Url
     description: str | None = Field(default=None, max_length=500)
     event_types: EventTypes = None
+    retry_count: RetryCount = None
+    timeout_seconds: Timeout = None
+    payload_format: PayloadFormat = Field(default="standard", description=FORMAT_DESCRIPTION)
 
     @field_validator("event_types")
     @classmethod
@@ -53,12 +88,15 @@ class WebhookSubscriptionCreate(InputModel):
 class WebhookSubscriptionUpdate(InputModel):
     """Only the fields sent are changed."""
 
-    not_null = frozenset({"url", "status"})
+    not_null = frozenset({"url", "status", "payload_format"})
 
     url: Url | None = None
     description: str | None = Field(default=None, max_length=500)
     event_types: EventTypes = None
     status: Literal["active", "paused"] | None = None
+    retry_count: RetryCount = None
+    timeout_seconds: Timeout = None
+    payload_format: PayloadFormat | None = Field(default=None, description=FORMAT_DESCRIPTION)
 
     _distinct = field_validator("event_types")(WebhookSubscriptionCreate._distinct.__func__)  # type: ignore[attr-defined]
 

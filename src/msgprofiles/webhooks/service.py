@@ -10,7 +10,7 @@ from msgprofiles.core.auth import Caller
 from msgprofiles.core.crypto import SecretBox, new_signing_secret
 from msgprofiles.core.errors import DomainError, ErrorCode, not_found
 from msgprofiles.core.ids import new_id
-from msgprofiles.core.pagination import Page, PageParams, fetch_page
+from msgprofiles.core.pagination import Page, PageParams, escape_like, fetch_page
 from msgprofiles.core.time import utcnow
 from msgprofiles.db.database import Connection, Row, prepare
 from msgprofiles.jobs.runner import enqueue
@@ -52,16 +52,7 @@ _release_held = prepare(
 )
 
 
-def _to_model(row: Row) -> WebhookSubscription:
-    return WebhookSubscription(
-        id=row["id"],
-        url=row["url"],
-        description=row["description"],
-        event_types=row["event_types"],
-        status=row["status"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-    )
+_to_model = WebhookSubscription.from_row
 
 
 async def _row(conn: Connection, caller: Caller, subscription_id: str) -> Row:
@@ -95,6 +86,12 @@ async def create_subscription(
         "previous_secret": None,
         "previous_secret_expires_at": None,
         "failing_since": None,
+        "retry_count": data.retry_count,
+        "timeout_seconds": data.timeout_seconds,
+        "payload_format": data.payload_format,
+        "consecutive_failures": 0,
+        "last_attempt_at": None,
+        "last_success_at": None,
         "created_at": now,
         "updated_at": now,
         "deleted_at": None,
@@ -109,12 +106,18 @@ async def list_subscriptions(
     caller: Caller,
     page: PageParams,
     status: Literal["active", "paused", "disabled"] | None = None,
+    search: str | None = None,
 ) -> Page[WebhookSubscription]:
     statement = select(_s).where(
         _s.c.organization_id == caller.organization_id, _s.c.deleted_at.is_(None)
     )
     if status is not None:
         statement = statement.where(_s.c.status == status)
+    if search:
+        pattern = "%" + escape_like(search.lower()) + "%"
+        statement = statement.where(
+            _s.c.url.ilike(pattern, escape="\\") | _s.c.description.ilike(pattern, escape="\\")
+        )
     result = await fetch_page(conn, statement, _s.c.id, page)
     return result.map(_to_model)
 
@@ -256,8 +259,14 @@ async def send_test(conn: Connection, caller: Caller, subscription_id: str) -> P
 
 
 async def list_deliveries(
-    conn: Connection, caller: Caller, subscription_id: str, page: PageParams
+    conn: Connection,
+    caller: Caller,
+    subscription_id: str,
+    page: PageParams,
+    *,
+    search: str | None = None,
 ) -> Page[Delivery]:
+    """The subscription's deliveries, newest first; `search` is a part of the event type."""
     await _row(conn, caller, subscription_id)
     statement = (
         select(_d, events.c.type)
@@ -269,6 +278,9 @@ async def list_deliveries(
             _d.c.organization_id == caller.organization_id, _d.c.subscription_id == subscription_id
         )
     )
+    if search:
+        pattern = "%" + escape_like(search.lower()) + "%"
+        statement = statement.where(events.c.type.ilike(pattern, escape="\\"))
     result = await fetch_page(conn, statement, _d.c.id, page)
     ids = [r["id"] for r in result.items]
     attempts: dict[str, list[DeliveryAttempt]] = {i: [] for i in ids}
@@ -294,4 +306,4 @@ async def list_deliveries(
         )
         for r in result.items
     ]
-    return Page(items, result.has_more, result.next_cursor)
+    return Page(items, result.has_more, result.next_cursor, result.total)

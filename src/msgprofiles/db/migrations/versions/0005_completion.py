@@ -1,5 +1,6 @@
 """The Sent.dm brand sections on brands (drafts allowed), campaign rejections, the
-organization's callback signing secret, and profile completion runs.
+organization's callback signing secret, profile completion runs, and per-subscription
+webhook settings with delivery health.
 
 Revision ID: 0005
 Revises: 0004
@@ -52,6 +53,19 @@ def upgrade() -> None:
         "organizations",
         sa.Column("previous_callback_secret_expires_at", UTCDateTime(), nullable=True),
     )
+    with op.batch_alter_table("webhook_subscriptions") as batch:
+        batch.add_column(sa.Column("retry_count", sa.Integer(), nullable=True))
+        batch.add_column(sa.Column("timeout_seconds", sa.Integer(), nullable=True))
+        batch.add_column(
+            sa.Column(
+                "payload_format", sa.String(length=16), nullable=False, server_default="standard"
+            )
+        )
+        batch.add_column(
+            sa.Column("consecutive_failures", sa.Integer(), nullable=False, server_default="0")
+        )
+        batch.add_column(sa.Column("last_attempt_at", UTCDateTime(), nullable=True))
+        batch.add_column(sa.Column("last_success_at", UTCDateTime(), nullable=True))
     op.create_table(
         "profile_completions",
         sa.Column("organization_id", sa.String(length=40), nullable=False),
@@ -87,6 +101,16 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("profile_completions")
+    with op.batch_alter_table("webhook_subscriptions") as batch:
+        for column in (
+            "last_success_at",
+            "last_attempt_at",
+            "consecutive_failures",
+            "payload_format",
+            "timeout_seconds",
+            "retry_count",
+        ):
+            batch.drop_column(column)
     for column in (
         "previous_callback_secret_expires_at",
         "previous_callback_secret",

@@ -30,6 +30,7 @@ from msgprofiles.core.middleware import BodyLimitMiddleware, RequestContextMiddl
 from msgprofiles.core.ratelimit import RateLimiter
 from msgprofiles.core.responses import JSONResponse, domain_error_response
 from msgprofiles.db.database import Database, open_database
+from msgprofiles.dialects import sentdm
 from msgprofiles.jobs.runner import JobContext, Worker, purge_succeeded
 from msgprofiles.numbers import routes as number_routes
 from msgprofiles.organizations import routes as organization_routes
@@ -110,6 +111,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(campaign_routes.router)
     app.include_router(number_routes.router)
     app.include_router(webhook_routes.router)
+    # Dialects are sub-applications: their routes never slow the native API's matching.
+    app.mount(sentdm.PREFIX, sentdm.create_sentdm_app(app.state))
 
     @app.get("/health", tags=["Health"])
     async def health(request: Request) -> Response:

@@ -67,7 +67,8 @@ _OPTIONAL = (
 )
 
 
-def _to_model(row: Row) -> Brand:
+def brand_model(row: Mapping[str, Any]) -> Brand:
+    """A stored brand as the API shows it."""
     return Brand.model_validate(dict(row), strict=False)
 
 
@@ -180,7 +181,7 @@ async def insert_brand(conn: Connection, row: dict[str, Any]) -> Brand:
         if not await conn.fetch_value(_count, {"org": organization_id}):
             row["type"] = "PRIMARY"
         await conn.execute(_insert, row)
-        brand = _to_model(row)
+        brand = brand_model(row)
         await emit(conn, organization_id, "brand.created", brand)
     return brand
 
@@ -211,12 +212,12 @@ async def list_brands(
     ):
         if value is not None:
             statement = statement.where(column == value)
-    return (await fetch_page(conn, statement, _t.c.id, page)).map(_to_model)
+    return (await fetch_page(conn, statement, _t.c.id, page)).map(brand_model)
 
 
 async def get_brand(conn: Connection, caller: Caller, brand_id: str) -> Brand:
     caller.require_organization_scope()  # KYC belongs to the organization, not to a profile
-    return _to_model(await _require(conn, caller, brand_id))
+    return brand_model(await _require(conn, caller, brand_id))
 
 
 async def update_brand(
@@ -234,7 +235,7 @@ async def update_brand(
                 details=[{"field": field} for field in frozen],
             )
         if not changes:
-            return _to_model(current)
+            return brand_model(current)
         row = {**current, **changes, "updated_at": utcnow()}
         _apply_rules(row, draft=draft)
         changes = {k: row[k] for k in changes} | {"updated_at": row["updated_at"]}
@@ -243,7 +244,7 @@ async def update_brand(
             .where(_t.c.organization_id == caller.organization_id, _t.c.id == brand_id)
             .values(**changes)
         )
-        brand = _to_model(row)
+        brand = brand_model(row)
         await emit(conn, caller.organization_id, "brand.updated", brand)
     return brand
 
@@ -263,7 +264,7 @@ async def delete_brand(conn: Connection, caller: Caller, brand_id: str) -> Brand
             .where(_t.c.organization_id == caller.organization_id, _t.c.id == brand_id)
             .values(deleted_at=now, updated_at=now)
         )
-        brand = _to_model({**row, "updated_at": now})
+        brand = brand_model({**row, "updated_at": now})
         await emit(conn, caller.organization_id, "brand.deleted", brand)
     return brand
 
@@ -297,7 +298,7 @@ async def mark_submitted(
         .values(**changes)
     ):
         return None
-    brand = _to_model({**row, **changes})
+    brand = brand_model({**row, **changes})
     await emit(conn, organization_id, "brand.submitted", brand)
     return brand
 
@@ -357,7 +358,7 @@ async def register_pending(context: JobContext, organization_id: str, brand_id: 
             )
             .values(**changes)
         ):
-            await emit(conn, organization_id, event, _to_model({**row, **changes}))
+            await emit(conn, organization_id, event, brand_model({**row, **changes}))
         return await conn.fetch_one(_get, params)
 
 

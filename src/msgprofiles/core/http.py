@@ -48,6 +48,9 @@ def _require_json(request: Request) -> None:
 
 
 class ApiRoute(APIRoute):
+    idempotent_methods: frozenset[str] = _IDEMPOTENT_METHODS
+    """Methods whose `Idempotency-Key` replays the first response."""
+
     @classmethod
     def api_key_of(cls, request: Request) -> str | None:
         """The secret the caller presented: `Authorization: Bearer …` or `x-api-key`."""
@@ -90,7 +93,11 @@ class ApiRoute(APIRoute):
                     key = request.headers.get("idempotency-key")
                     if sandbox and caller is not None:
                         response = await _run_in_sandbox(request, conn, handler)
-                    elif caller is None or key is None or request.method not in _IDEMPOTENT_METHODS:
+                    elif (
+                        caller is None
+                        or key is None
+                        or request.method not in self.idempotent_methods
+                    ):
                         response = await handler(request)
                     else:
                         response = await self._run_idempotent(

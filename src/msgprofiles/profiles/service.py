@@ -8,12 +8,12 @@ from typing import Any
 from sqlalchemy import bindparam, insert, select, update
 
 from msgprofiles.brands import service as brands
-from msgprofiles.brands.schemas import BrandFields
+from msgprofiles.brands.schemas import Brand, BrandFields
 from msgprofiles.core.auth import Caller
 from msgprofiles.core.crypto import SecretBox
 from msgprofiles.core.errors import DomainError, ErrorCode, not_found
 from msgprofiles.core.ids import new_id
-from msgprofiles.core.pagination import Page, PageParams, fetch_page
+from msgprofiles.core.pagination import Page, PageParams, escape_like, fetch_page
 from msgprofiles.core.time import utcnow
 from msgprofiles.db.database import Connection, IntegrityError, Row, prepare
 from msgprofiles.organizations.models import organizations
@@ -346,9 +346,7 @@ async def list_profiles(
     if customer_id is not None:
         statement = statement.where(_t.c.customer_id == customer_id)
     if search:
-        pattern = (
-            "%" + search.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        )
+        pattern = "%" + escape_like(search.lower()) + "%"
         statement = statement.where(
             _t.c.name.ilike(pattern, escape="\\") | _t.c.short_name.ilike(pattern, escape="\\")
         )
@@ -447,3 +445,18 @@ async def delete_profile(conn: Connection, caller: Caller, profile_id: str) -> P
         profile = profile_model({**row, "updated_at": now})
         await emit(conn, caller.organization_id, "profile.deleted", profile)
     return profile
+
+
+async def profile_brand(
+    conn: Connection, caller: Caller, profile: Profile
+) -> tuple[Brand | None, bool]:
+    """The brand a profile registers under, which its own callers may read: its own, or with
+    inherit_tcr_brand its parent's. Returns (brand or None, inherited)."""
+    inherited = profile.inherit_tcr_brand and not profile.is_parent
+    brand_id = (
+        (await parent_profile(conn, caller.organization_id))["brand_id"]
+        if inherited
+        else profile.brand_id
+    )
+    row = brand_id and await brands.brand_row(conn, caller.organization_id, brand_id)
+    return (brands.brand_model(row) if row else None), inherited

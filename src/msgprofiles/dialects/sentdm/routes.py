@@ -1,0 +1,357 @@
+"""Sent.dm v3 Profiles, profile Campaigns and Webhooks (spec §2), on the native services: the
+routes only translate shapes, names and codes."""
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request, Response
+from pydantic.alias_generators import to_camel
+
+from msgprofiles.brands.schemas import BrandFields
+from msgprofiles.campaigns import service as campaigns
+from msgprofiles.campaigns.schemas import CampaignContent
+from msgprofiles.core.http import Context, Ctx
+from msgprofiles.core.pagination import Page, PageParams
+from msgprofiles.dialects.sentdm import schemas, shapes
+from msgprofiles.dialects.sentdm.wire import SentRoute, no_content, ok, validated
+from msgprofiles.organizations.service import get_organization
+from msgprofiles.profiles import completion
+from msgprofiles.profiles import schemas as native_profiles
+from msgprofiles.profiles import service as profiles
+from msgprofiles.profiles.schemas import Profile
+from msgprofiles.webhooks import events as event_log
+from msgprofiles.webhooks import service as webhooks
+from msgprofiles.webhooks.schemas import (
+    RotateSecret,
+    WebhookSubscriptionCreate,
+    WebhookSubscriptionUpdate,
+)
+
+router = APIRouter(prefix="/v3", route_class=SentRoute)
+PageNumber = Annotated[int, Query(ge=1, le=100_000)]
+PageSize = Annotated[int, Query(ge=1, le=100)]
+
+
+def _numbered(page: int, page_size: int) -> PageParams:
+    return PageParams(limit=page_size, cursor=None, offset=(page - 1) * page_size)
+
+
+def _pagination(result: Page[Any], page: int, page_size: int) -> dict[str, Any]:
+    total = result.total or 0
+    return {
+        "page": page,
+        "page_size": page_size,
+        "total_count": total,
+        "total_pages": -(-total // page_size),
+        "has_more": result.has_more,
+        "cursors": None,
+    }
+
+
+def _admin(ctx: Context) -> None:
+    ctx.caller.require_admin()
+
+
+# Profiles -------------------------------------------------------------------------------
+
+
+def _brand(body: schemas.ProfileCreate | schemas.ProfileUpdate) -> BrandFields | None:
+    if body.brand is None:
+        return None
+    brand: BrandFields = validated(BrandFields, body.brand.native(), "brand.")
+    return brand
+
+
+async def _profile(ctx: Context, record: Profile) -> dict[str, Any]:
+    brand, inherited = await profiles.profile_brand(ctx.conn, ctx.caller, record)
+    organization = await get_organization(ctx.conn, ctx.caller)
+    return shapes.profile(record, brand, inherited=inherited, email=organization.email)
+
+
+@router.post("/profiles", status_code=201)
+async def create_profile(body: schemas.ProfileCreate, ctx: Ctx, request: Request) -> Response:
+    _admin(ctx)
+    data = validated(native_profiles.ProfileCreate, body.native_fields())
+    state = request.app.state
+    created = await profiles.create_profile(
+        ctx.conn,
+        ctx.caller,
+        data,
+        state.providers.payments,
+        state.secrets,
+        brand=_brand(body),
+    )
+    return ok(request, await _profile(ctx, created), 201)
+
+
+@router.get("/profiles")
+async def list_profiles(
+    ctx: Ctx, request: Request, page: PageNumber = 1, page_size: PageSize = 100
+) -> Response:
+    result = await profiles.list_profiles(ctx.conn, ctx.caller, _numbered(page, page_size))
+    items = [await _profile(ctx, record) for record in result.items]
+    return ok(request, {"profiles": items, "pagination": _pagination(result, page, page_size)})
+
+
+@router.get("/profiles/{profile_id}")
+async def get_profile(profile_id: str, ctx: Ctx, request: Request) -> Response:
+    record = await profiles.get_profile(ctx.conn, ctx.caller, profile_id)
+    return ok(request, await _profile(ctx, record))
+
+
+@router.patch("/profiles/{profile_id}")
+async def update_profile(
+    profile_id: str, body: schemas.ProfileUpdate, ctx: Ctx, request: Request
+) -> Response:
+    _admin(ctx)
+    data = validated(native_profiles.ProfileUpdate, body.native_fields())
+    updated = await profiles.update_profile(
+        ctx.conn,
+        ctx.caller,
+        profile_id,
+        data,
+        request.app.state.providers.payments,
+        brand=_brand(body),
+    )
+    return ok(request, await _profile(ctx, updated))
+
+
+@router.delete("/profiles/{profile_id}", status_code=204)
+async def delete_profile(profile_id: str, ctx: Ctx) -> Response:
+    _admin(ctx)
+    await profiles.delete_profile(ctx.conn, ctx.caller, profile_id)
+    return no_content()
+
+
+@router.post("/profiles/{profile_id}/complete", status_code=202)
+async def complete_profile(
+    profile_id: str, body: schemas.Complete, ctx: Ctx, request: Request
+) -> Response:
+    _admin(ctx)
+    state = request.app.state
+    run, already = await completion.start_completion(
+        ctx.conn,
+        ctx.caller,
+        profile_id,
+        native_profiles.CompleteProfile(web_hook_url=body.web_hook_url),
+        state.secrets,
+        allow_private_urls=state.settings.allow_private_webhooks,
+    )
+    if already:
+        data = {"status": "completed", "message": "The profile is already completed."}
+        return ok(request, data, 200)
+    data = {
+        "status": "in_progress",
+        "message": "Completion started; the result will be POSTed to webHookUrl.",
+        "completion_id": run.id,
+    }
+    if run.callback_secret:  # shown once: what verifies the signed result
+        data["callback_secret"] = run.callback_secret
+    return ok(request, data, 202)
+
+
+# Campaigns ------------------------------------------------------------------------------
+
+
+def _content(body: schemas.CampaignBody) -> CampaignContent:
+    values = body.campaign.native()
+    content: CampaignContent = validated(CampaignContent, values, "campaign.", to_camel)
+    return content
+
+
+@router.post("/profiles/{profile_id}/campaigns", status_code=201)
+async def create_campaign(
+    profile_id: str, body: schemas.CampaignBody, ctx: Ctx, request: Request
+) -> Response:
+    _admin(ctx)
+    created = await campaigns.create_campaign(ctx.conn, ctx.caller, profile_id, _content(body))
+    return ok(request, shapes.campaign(created, ctx.caller.organization_id), 201)
+
+
+@router.get("/profiles/{profile_id}/campaigns")
+async def list_campaigns(profile_id: str, ctx: Ctx, request: Request) -> Response:
+    """Every campaign at once (the SDK takes no paging arguments), inherited ones too."""
+    found: list[dict[str, Any]] = []
+    params = PageParams(limit=100, cursor=None)
+    while True:
+        result = await campaigns.list_campaigns(ctx.conn, ctx.caller, profile_id, params)
+        found += [shapes.campaign(c, ctx.caller.organization_id) for c in result.items]
+        if not result.has_more:
+            return ok(request, found)
+        params = PageParams(limit=100, cursor=result.next_cursor)
+
+
+@router.put("/profiles/{profile_id}/campaigns/{campaign_id}")
+async def update_campaign(
+    profile_id: str, campaign_id: str, body: schemas.CampaignBody, ctx: Ctx, request: Request
+) -> Response:
+    _admin(ctx)
+    replaced = await campaigns.replace_campaign(
+        ctx.conn, ctx.caller, profile_id, campaign_id, _content(body)
+    )
+    return ok(request, shapes.campaign(replaced, ctx.caller.organization_id))
+
+
+@router.delete("/profiles/{profile_id}/campaigns/{campaign_id}", status_code=204)
+async def delete_campaign(profile_id: str, campaign_id: str, ctx: Ctx) -> Response:
+    _admin(ctx)
+    await campaigns.delete_campaign(ctx.conn, ctx.caller, profile_id, campaign_id)
+    return no_content()
+
+
+# Webhooks -------------------------------------------------------------------------------
+
+
+def _webhook_admin(ctx: Context) -> None:
+    ctx.caller.require_organization_scope()
+    ctx.caller.require_admin()
+
+
+def _event_types(body: schemas.Webhook) -> list[str] | None:
+    return body.event_type_list(event_log.EVENT_TYPES)
+
+
+@router.post("/webhooks", status_code=201)
+async def create_webhook(body: schemas.Webhook, ctx: Ctx, request: Request) -> Response:
+    _webhook_admin(ctx)
+    data = validated(
+        WebhookSubscriptionCreate,
+        {
+            "url": body.endpoint_url,
+            "description": body.display_name,
+            "event_types": _event_types(body),
+            "retry_count": body.retry_count,
+            "timeout_seconds": body.timeout_seconds,
+            "payload_format": "sentdm",
+        },
+    )
+    state = request.app.state
+    created = await webhooks.create_subscription(
+        ctx.conn, ctx.caller, data, state.secrets, state.settings.allow_private_webhooks
+    )
+    shape = shapes.webhook(created, ctx.caller.organization_id, created.secret)
+    return ok(request, shape, 201)
+
+
+@router.get("/webhooks")
+async def list_webhooks(
+    ctx: Ctx,
+    request: Request,
+    page: PageNumber = 1,
+    page_size: PageSize = 20,
+    is_active: bool | None = None,
+    search: Annotated[str | None, Query(max_length=100)] = None,
+) -> Response:
+    status: Literal["active", "paused"] | None = None
+    if is_active is not None:
+        status = "active" if is_active else "paused"
+    result = await webhooks.list_subscriptions(
+        ctx.conn, ctx.caller, _numbered(page, page_size), status, search
+    )
+    items = [shapes.webhook(w, ctx.caller.organization_id) for w in result.items]
+    return ok(request, {"webhooks": items, "pagination": _pagination(result, page, page_size)})
+
+
+@router.get("/webhooks/event-types")
+async def list_event_types(ctx: Ctx, request: Request) -> Response:
+    families = shapes.event_types(event_log.catalogue())
+    pagination = {
+        "page": 1,
+        "page_size": len(families),
+        "total_count": len(families),
+        "total_pages": 1,
+        "has_more": False,
+        "cursors": None,
+    }
+    return ok(request, {"event_types": families, "pagination": pagination})
+
+
+@router.get("/webhooks/{webhook_id}")
+async def get_webhook(webhook_id: str, ctx: Ctx, request: Request) -> Response:
+    found = await webhooks.get_subscription(ctx.conn, ctx.caller, webhook_id)
+    return ok(request, shapes.webhook(found, ctx.caller.organization_id))
+
+
+@router.put("/webhooks/{webhook_id}")
+async def update_webhook(
+    webhook_id: str, body: schemas.Webhook, ctx: Ctx, request: Request
+) -> Response:
+    """Only the keys sent change (the SDK sends only what the caller gave)."""
+    _webhook_admin(ctx)
+    sent = body.model_fields_set
+    renamed = {"endpoint_url": "url", "display_name": "description"}
+    values = {renamed.get(k, k): getattr(body, k) for k in sent & {*renamed, "retry_count"}}
+    values |= {k: getattr(body, k) for k in sent & {"timeout_seconds"}}
+    if sent & {"event_types", "event_filters"}:
+        values["event_types"] = _event_types(body)
+    data = validated(WebhookSubscriptionUpdate, values)
+    updated = await webhooks.update_subscription(
+        ctx.conn, ctx.caller, webhook_id, data, request.app.state.settings.allow_private_webhooks
+    )
+    return ok(request, shapes.webhook(updated, ctx.caller.organization_id))
+
+
+@router.delete("/webhooks/{webhook_id}", status_code=204)
+async def delete_webhook(webhook_id: str, ctx: Ctx) -> Response:
+    _webhook_admin(ctx)
+    await webhooks.delete_subscription(ctx.conn, ctx.caller, webhook_id)
+    return no_content()
+
+
+@router.get("/webhooks/{webhook_id}/events")
+async def list_webhook_events(
+    webhook_id: str,
+    ctx: Ctx,
+    request: Request,
+    page: PageNumber = 1,
+    page_size: PageSize = 20,
+    search: Annotated[str | None, Query(max_length=100)] = None,
+) -> Response:
+    result = await webhooks.list_deliveries(
+        ctx.conn, ctx.caller, webhook_id, _numbered(page, page_size), search=search
+    )
+    items = [
+        shapes.delivery(d, await event_log.get_event(ctx.conn, ctx.caller, d.event_id))
+        for d in result.items
+    ]
+    return ok(request, {"events": items, "pagination": _pagination(result, page, page_size)})
+
+
+@router.post("/webhooks/{webhook_id}/rotate-secret")
+async def rotate_webhook_secret(webhook_id: str, ctx: Ctx, request: Request) -> Response:
+    """Sent.dm retires the old secret at once: no grace period."""
+    _webhook_admin(ctx)
+    rotated = await webhooks.rotate_secret(
+        ctx.conn,
+        ctx.caller,
+        webhook_id,
+        RotateSecret(grace_period_hours=0),
+        request.app.state.secrets,
+    )
+    return ok(request, {"signing_secret": rotated.secret})
+
+
+@router.post("/webhooks/{webhook_id}/test")
+async def test_webhook(
+    webhook_id: str, ctx: Ctx, request: Request, body: schemas.TestWebhook | None = None
+) -> Response:
+    """A `ping` event, queued for this webhook only."""
+    _webhook_admin(ctx)
+    ping = await webhooks.send_test(ctx.conn, ctx.caller, webhook_id)
+    message = f"Test event {ping.event_id} queued for delivery."
+    return ok(request, {"success": True, "message": message})
+
+
+@router.patch("/webhooks/{webhook_id}/toggle-status")
+async def toggle_webhook_status(
+    webhook_id: str, ctx: Ctx, request: Request, body: schemas.ToggleStatus | None = None
+) -> Response:
+    """Turn deliveries on or off (`is_active`; without it, the other way round). While off,
+    deliveries are held, not lost."""
+    _webhook_admin(ctx)
+    current = await webhooks.get_subscription(ctx.conn, ctx.caller, webhook_id)
+    wanted = body.is_active if body is not None else None
+    active = current.status != "active" if wanted is None else wanted
+    changed = await webhooks.set_status(
+        ctx.conn, ctx.caller, webhook_id, "active" if active else "paused"
+    )
+    return ok(request, shapes.webhook(changed, ctx.caller.organization_id))

@@ -412,3 +412,22 @@ async def test_an_unavailable_provider_is_retried_then_fails_the_completion(
     assert attempts == 4, "tried on each step of the retry schedule, then given up"
     status = (await org.get(f"/v1/profiles/{profile['id']}")).json()["data"]["status"]
     assert status == "incomplete", "an outage is not a verdict on the profile"
+
+
+async def test_a_replayed_completion_does_not_repeat_or_keep_the_secret(
+    org: Org, database, receiver: Receiver
+):
+    from msgprofiles.core.idempotency import idempotency_keys
+
+    profile = await ready_profile(org)
+    path = f"/v1/profiles/{profile['id']}/complete"
+    first = await org.post(path, {"web_hook_url": receiver.url}, **{"Idempotency-Key": "c-1"})
+    again = await org.post(path, {"web_hook_url": receiver.url}, **{"Idempotency-Key": "c-1"})
+    assert first.json()["data"]["callback_secret"].startswith("whsec_")
+    assert again.headers["idempotent-replayed"] == "true"
+    assert again.json()["data"]["callback_secret"] is None
+    async with database.connect() as conn:
+        stored = await conn.fetch_all(
+            select(idempotency_keys).where(idempotency_keys.c.organization_id == org.id)
+        )
+    assert stored and all(b"whsec_" not in bytes(row["response_body"]) for row in stored)

@@ -35,7 +35,7 @@ from msgprofiles.db.types import UTCDateTime
 
 MAX_KEY_LENGTH = 255
 
-SECRET_FIELDS = frozenset({"secret", "signing_secret", "token"})
+SECRET_FIELDS = frozenset({"secret", "signing_secret", "callback_secret", "token"})
 """Response fields shown once. They are stored as null, so a replay never repeats a secret
 and none sits in plain text in this table."""
 

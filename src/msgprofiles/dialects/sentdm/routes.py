@@ -13,6 +13,7 @@ from msgprofiles.core.http import Context, Ctx
 from msgprofiles.core.pagination import Page, PageParams
 from msgprofiles.dialects.sentdm import schemas, shapes
 from msgprofiles.dialects.sentdm.wire import SentRoute, no_content, ok, validated
+from msgprofiles.organizations.schemas import Organization
 from msgprofiles.organizations.service import get_organization
 from msgprofiles.profiles import completion
 from msgprofiles.profiles import schemas as native_profiles
@@ -61,9 +62,12 @@ def _brand(body: schemas.ProfileCreate | schemas.ProfileUpdate) -> BrandFields |
     return brand
 
 
-async def _profile(ctx: Context, record: Profile) -> dict[str, Any]:
+async def _profile(
+    ctx: Context, record: Profile, organization: Organization | None = None
+) -> dict[str, Any]:
+    """ProfileDetail: the profile, its brand, and the organization's email."""
     brand, inherited = await profiles.profile_brand(ctx.conn, ctx.caller, record)
-    organization = await get_organization(ctx.conn, ctx.caller)
+    organization = organization or await get_organization(ctx.conn, ctx.caller)
     return shapes.profile(record, brand, inherited=inherited, email=organization.email)
 
 
@@ -88,7 +92,8 @@ async def list_profiles(
     ctx: Ctx, request: Request, page: PageNumber = 1, page_size: PageSize = 100
 ) -> Response:
     result = await profiles.list_profiles(ctx.conn, ctx.caller, _numbered(page, page_size))
-    items = [await _profile(ctx, record) for record in result.items]
+    organization = await get_organization(ctx.conn, ctx.caller)
+    items = [await _profile(ctx, record, organization) for record in result.items]
     return ok(request, {"profiles": items, "pagination": _pagination(result, page, page_size)})
 
 

@@ -3,7 +3,9 @@ base URL and the API key differ from pointing it at Sent.dm."""
 
 import json
 import os
+import threading
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
@@ -231,13 +233,58 @@ def test_errors_arrive_as_the_sdks_exceptions(server: Server):
         client.profiles.retrieve(profile.id, x_profile_id=bare.id)  # scoped to another profile
 
 
-def test_retries_with_an_idempotency_key_create_one_profile(server: Server):
-    client = server.client(max_retries=3)
-    first = client.profiles.create(name="Retried", idempotency_key="retry-1").data
-    again = client.profiles.create(name="Retried", idempotency_key="retry-1").data
-    assert first is not None and again is not None and first.id == again.id
-    names = [p.name for p in client.profiles.list().data.profiles or []]  # type: ignore[union-attr]
-    assert names.count("Retried") == 1
+class LosingProxy:
+    """Forwards requests to the server; the first `lose` responses are lost on the way back
+    (the connection closes after the server has answered), as on a flaky network."""
+
+    def __init__(self, target: str, lose: int) -> None:
+        self.forwarded = 0
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def relay(self) -> None:
+                body = self.rfile.read(int(self.headers.get("content-length", 0)))
+                headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
+                answer = httpx.request(
+                    self.command, target + self.path, headers=headers, content=body
+                )
+                proxy.forwarded += 1
+                if proxy.forwarded <= lose:
+                    self.close_connection = True
+                    return  # no response at all: the client sees the connection drop
+                self.send_response(answer.status_code)
+                for name, value in answer.headers.items():
+                    if name.lower() not in ("content-length", "transfer-encoding", "connection"):
+                        self.send_header(name, value)
+                self.send_header("content-length", str(len(answer.content)))
+                self.end_headers()
+                self.wfile.write(answer.content)
+
+            do_GET = do_POST = relay
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_the_sdks_own_retries_create_one_profile(server: Server):
+    proxy = LosingProxy(server.url, lose=2)
+    try:
+        client = Sent(api_key=server.key, base_url=f"{proxy.url}/dialects/sentdm", max_retries=2)
+        created = client.profiles.create(name="Retried", idempotency_key="retry-1").data
+    finally:
+        proxy.close()
+    assert proxy.forwarded == 3, "two answers lost, the SDK retried twice"
+    assert created is not None and created.name == "Retried"
+    names = [p.name for p in server.client().profiles.list().data.profiles or []]  # type: ignore[union-attr]
+    assert names.count("Retried") == 1, "three requests reached the server, one profile exists"
 
 
 def test_webhooks_are_managed_and_their_deliveries_verify(server: Server, receiver: Receiver):

@@ -26,7 +26,7 @@ from run import (
     GET_SCRIPT,
     POST_SCRIPT,
     free_port,
-    fresh_postgres,
+    fresh_database,
     operator_key,
     start_msgprofiles,
     wrk,
@@ -86,11 +86,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=5)
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="msgprofiles-bench-"))
-    database_url = (
-        fresh_postgres(args.database_url)
-        if args.database_url
-        else f"sqlite:///{workdir / 'msgprofiles.sqlite3'}"
-    )
+    database_url = fresh_database(workdir, args.database_url)
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     server = start_msgprofiles(workdir, port, database_url)

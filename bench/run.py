@@ -104,6 +104,13 @@ def fresh_postgres(server_url: str) -> str:
     return server_url.rsplit("/", 1)[0] + "/" + name
 
 
+def fresh_database(workdir: Path, postgres_url: str | None) -> str:
+    """A new database on the PostgreSQL server given, else a SQLite file in workdir."""
+    if postgres_url:
+        return fresh_postgres(postgres_url)
+    return f"sqlite:///{workdir / 'msgprofiles.sqlite3'}"
+
+
 def start_msgprofiles(
     workdir: Path, port: int, database_url: str, **env: str
 ) -> subprocess.Popen[bytes]:
@@ -154,11 +161,7 @@ def main() -> None:
         raise SystemExit("wrk is needed: apt-get install wrk")
 
     workdir = Path(tempfile.mkdtemp(prefix="msgprofiles-bench-"))
-    database_url = (
-        fresh_postgres(args.database_url)
-        if args.database_url
-        else f"sqlite:///{workdir / 'msgprofiles.sqlite3'}"
-    )
+    database_url = fresh_database(workdir, args.database_url)
     ours_port, ceiling_port = free_port(), free_port()
     urls = {
         "msgprofiles": f"http://127.0.0.1:{ours_port}",

@@ -20,7 +20,7 @@ from run import (
     POST_SCRIPT,
     Result,
     free_port,
-    fresh_postgres,
+    fresh_database,
     median,
     operator_key,
     start_msgprofiles,
@@ -41,11 +41,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=5)
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="msgprofiles-bench-"))
-    database_url = (
-        fresh_postgres(args.database_url)
-        if args.database_url
-        else f"sqlite:///{workdir / 'msgprofiles.sqlite3'}"
-    )
+    database_url = fresh_database(workdir, args.database_url)
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     server = start_msgprofiles(workdir, port, database_url)

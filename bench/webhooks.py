@@ -21,7 +21,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).parent))
-from run import free_port, fresh_postgres, operator_key, start_msgprofiles
+from run import free_port, fresh_database, operator_key, start_msgprofiles
 
 arrivals: dict[str, float] = {}
 
@@ -63,11 +63,7 @@ def main() -> None:
     receiver = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
     threading.Thread(target=receiver.serve_forever, daemon=True).start()
     workdir = Path(tempfile.mkdtemp(prefix="msgprofiles-bench-"))
-    database_url = (
-        fresh_postgres(args.database_url)
-        if args.database_url
-        else f"sqlite:///{workdir / 'msgprofiles.sqlite3'}"
-    )
+    database_url = fresh_database(workdir, args.database_url)
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     server = start_msgprofiles(

@@ -1,5 +1,8 @@
 """The db layer's promises, on whichever database the suite runs."""
 
+import asyncio
+
+import asyncpg
 import pytest
 from sqlalchemy import bindparam, func, insert, select, text
 
@@ -102,3 +105,35 @@ async def test_a_connection_the_server_dropped_is_not_reused(database):
     assert failures <= 1
     async with database.connect() as conn:
         assert await conn.fetch_value(text("SELECT 1")) == 1
+
+
+@pytest.mark.skipif(not POSTGRES_SERVER, reason="a server-side disconnect needs PostgreSQL")
+async def test_connections_closed_while_idle_cost_no_request(database):
+    """What a PostgreSQL restart does to a pool: every idle connection is closed by the server.
+    None of them is handed out again, so no request fails."""
+
+    together, pids = asyncio.Barrier(3), []
+
+    async def hold() -> None:
+        async with database.connect() as conn:
+            pids.append(await conn.fetch_value(text("SELECT pg_backend_pid()")))
+            await together.wait()  # three open at once, then three idle
+
+    await asyncio.gather(*(hold() for _ in range(3)))
+    async with database.connect() as killer:
+        killer_pid = await killer.fetch_value(text("SELECT pg_backend_pid()"))
+    assert killer_pid in pids, "the pool hands out the idle connections"
+    admin = await asyncpg.connect(POSTGRES_SERVER)
+    try:
+        for pid in pids:
+            assert await admin.fetchval("SELECT pg_terminate_backend($1, 5000)", pid)
+    finally:
+        await admin.close()
+    await asyncio.sleep(0.2)  # the idle connections' sockets see the server hang up
+
+    async def request() -> int:
+        async with database.connect() as conn:
+            return await conn.fetch_value(text("SELECT pg_backend_pid()"))
+
+    new_pids = await asyncio.gather(*(request() for _ in range(3)))
+    assert not set(new_pids) & set(pids)

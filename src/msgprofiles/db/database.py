@@ -10,7 +10,8 @@ Two engines hide behind one small interface (see DESIGN.md, "Data access"):
 
 Both run in autocommit between transactions, so a read costs only its query; `transaction()`
 issues BEGIN/COMMIT itself. Each process keeps its open connections in an idle list (a request
-takes one and gives it back) and drops any whose state is in doubt. Module-level statements
+takes one and gives it back) and drops any whose state is in doubt or that the server closed
+while it idled (a PostgreSQL restart costs no request). Module-level statements
 wrapped in `prepare()` run on the driver directly; any other statement runs through
 SQLAlchemy. A transaction inside another joins it: a service owns its
 transaction and still commits or rolls back together with a caller's (idempotency, jobs).
@@ -314,6 +315,7 @@ class _SQLiteDatabase(Database):
             isolation_level="AUTOCOMMIT",
             # transaction() always ends what it begins, so a returned connection needs no reset.
             pool_reset_on_return=None,
+            pool_pre_ping=True,  # only checked out when the idle list is empty
             pool_size=pool_size,
             max_overflow=pool_size * 4,
             connect_args={"check_same_thread": False},
@@ -418,7 +420,15 @@ class _PostgresConnection(Connection):
     async def _control(self, sql: str) -> None:
         await self._driver.execute(sql)
 
+    @property
+    def closed(self) -> bool:
+        return bool(self._driver.is_closed())
+
     async def close(self) -> None:
+        """Back to SQLAlchemy's pool, or out of it if the server has closed it."""
+        if self.closed:
+            await self._conn.invalidate()
+            return
         try:
             await self._conn.close()
         except Exception:  # already gone: nothing left to release
@@ -432,6 +442,7 @@ class _PostgresDatabase(Database):
             url.set(drivername="postgresql+asyncpg"),
             isolation_level="AUTOCOMMIT",
             pool_reset_on_return=None,
+            pool_pre_ping=True,  # only checked out when the idle list is empty
             pool_size=pool_size,
             max_overflow=pool_size * 2,
         )
@@ -440,7 +451,7 @@ class _PostgresDatabase(Database):
 
     @contextlib.asynccontextmanager
     async def connect(self) -> AsyncIterator[Connection]:
-        conn = self._idle.pop() if self._idle else await self._open()
+        conn = await self._checkout()
         try:
             yield conn
         finally:
@@ -448,6 +459,16 @@ class _PostgresDatabase(Database):
                 await conn.close()
             else:
                 self._idle.append(conn)
+
+    async def _checkout(self) -> _PostgresConnection:
+        """An idle connection the server has not closed meanwhile (after a server restart the
+        driver notices each closed socket while it idles), else a new one."""
+        while self._idle:
+            conn = self._idle.pop()
+            if not conn.closed:
+                return conn
+            await conn.close()
+        return await self._open()
 
     async def _open(self) -> _PostgresConnection:
         conn = await self._engine.connect()

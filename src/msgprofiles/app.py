@@ -126,7 +126,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Errors raised outside an ApiRoute (unknown paths, wrong methods) get the same envelope.
     @app.exception_handler(HTTPException)
     async def _http_error(request: Request, exc: HTTPException) -> Response:
-        return domain_error_response(http_error(exc.status_code, exc.detail), _rid(request))
+        return domain_error_response(http_error(exc, request), _rid(request))
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError) -> Response:

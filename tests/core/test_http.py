@@ -85,6 +85,11 @@ async def test_unknown_paths_and_methods_use_the_error_envelope(client, org: Org
     assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
     r = await client.put("/v1/organization", json={}, headers=org.headers())
     assert r.status_code == 405 and r.json()["error"]["code"] == "method_not_allowed"
+    assert r.headers["allow"] == "GET, PATCH", "every method of the path (RFC 9110)"
+    r = await client.request("TRACE", "/v1/profiles/prof_x", headers=org.headers())
+    assert r.status_code == 405 and r.headers["allow"] == "DELETE, GET, PATCH"
+    r = await client.put("/dialects/sentdm/v3/profiles", headers=org.headers())
+    assert r.status_code == 405 and r.headers["allow"] == "GET, POST"
 
 
 async def test_health_checks_the_database(client):
@@ -155,7 +160,9 @@ async def test_openapi_documents_every_endpoint_with_its_errors(client):
             ref = operation["responses"][status]["content"]["application/json"]["schema"]["$ref"]
             assert ref.endswith("/ErrorEnvelope")
         success = next(s for s in operation["responses"] if s.startswith("2"))
-        assert "schema" in operation["responses"][success]["content"]["application/json"]
+        ref = operation["responses"][success]["content"]["application/json"]["schema"]["$ref"]
+        model = spec["components"]["schemas"][ref.rpartition("/")[2]]
+        assert {"data", "request_id"} <= set(model["properties"]), f"{method} {path}: {ref}"
         assert operation["security"] == [{"bearer": []}, {"apiKeyHeader": []}]
         headers = [p["name"] for p in operation.get("parameters", []) if p["in"] == "header"]
         assert ("Idempotency-Key" in headers) == (method in ("post", "patch"))
@@ -163,6 +170,15 @@ async def test_openapi_documents_every_endpoint_with_its_errors(client):
     assert schemes["bearer"]["scheme"] == "bearer"
     assert schemes["apiKeyHeader"] == {"type": "apiKey", "in": "header", "name": "x-api-key"}
     assert (await client.get("/docs")).status_code == 200
+
+
+async def test_openapi_shows_fields_a_patch_may_omit_but_not_null_as_not_nullable(client):
+    schemas = (await client.get("/openapi.json")).json()["components"]["schemas"]
+    status = schemas["WebhookSubscriptionUpdate"]["properties"]["status"]
+    assert "anyOf" not in status and status["enum"] == ["active", "paused"]
+    assert "default" not in status
+    description = schemas["WebhookSubscriptionUpdate"]["properties"]["description"]
+    assert {"type": "null"} in description["anyOf"], "a field that may be cleared stays nullable"
 
 
 async def test_logs_carry_the_request_id_and_never_a_secret(org: Org, client, capsys):

@@ -7,6 +7,7 @@ change how the API key is read from the request and how errors look on its wire.
 """
 
 import json
+import re
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
@@ -108,7 +109,7 @@ class ApiRoute(APIRoute):
             except RequestValidationError as error:
                 response = self.render_error(request, validation_error(error.errors()))
             except HTTPException as error:
-                response = self.render_error(request, http_error(error.status_code, error.detail))
+                response = self.render_error(request, http_error(error, request))
             if rate is not None and rate.allowed:  # a 429 carries them already
                 response.raw_headers.extend(rate.raw_headers())
             return response
@@ -285,10 +286,30 @@ _HTTP_CODES: Mapping[int, ErrorCode] = {
 }
 
 
-def http_error(status: int, detail: Any) -> DomainError:
-    code = _HTTP_CODES.get(status, ErrorCode.validation_error)
+def http_error(error: HTTPException, request: Request) -> DomainError:
+    """Starlette's own errors (unknown path, wrong method…) as ours, with their headers. A
+    405's Allow names every method of the path: Starlette's names only the first route's."""
+    code = _HTTP_CODES.get(error.status_code, ErrorCode.validation_error)
+    detail = error.detail
     message = detail if isinstance(detail, str) else "The request could not be processed."
-    return DomainError(code, message)
+    headers = dict(error.headers or {})
+    if error.status_code == 405:
+        headers["Allow"] = _allowed_methods(request)
+    return DomainError(code, message, headers=headers)
+
+
+def _allowed_methods(request: Request) -> str:
+    """The methods the app's OpenAPI document lists for the request's path (the public view
+    of its routes; FastAPI nests included routers)."""
+    path, mount = request.scope["path"], request.scope.get("root_path", "")
+    path = path.removeprefix(mount) if path.startswith(mount + "/") else path
+    methods = {
+        method.upper()
+        for template, operations in request.app.openapi()["paths"].items()
+        if re.fullmatch(re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(template)), path)
+        for method in operations
+    }
+    return ", ".join(sorted(methods))
 
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {

@@ -4,13 +4,14 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pydantic_core import to_json
-from starlette.responses import Response
+from starlette.responses import JSONResponse as StarletteJSONResponse
 
 from msgprofiles.core.errors import STATUS, DomainError, ErrorCode
 
 
-class JSONResponse(Response):
-    media_type = "application/json"
+class JSONResponse(StarletteJSONResponse):
+    """A JSONResponse (so OpenAPI documents each route's response model) rendered by
+    pydantic-core, which also encodes datetimes and models."""
 
     def render(self, content: Any) -> bytes:
         return to_json(content)

@@ -8,11 +8,32 @@ from pydantic_core import PydanticCustomError
 T = TypeVar("T")
 
 
+def _document_not_null(schema: dict[str, Any], model: type[BaseModel]) -> None:
+    """OpenAPI shows a `not_null` field as optional but never null, as it is validated."""
+    properties = schema.get("properties", {})
+    for name in getattr(model, "not_null", ()):
+        field = model.model_fields[name]
+        prop = properties.get(field.alias or name, {})
+        options = [o for o in prop.get("anyOf", ()) if o != {"type": "null"}]
+        if len(options) == 1:
+            del prop["anyOf"]
+            prop.update(options[0])
+        elif options:
+            prop["anyOf"] = options
+        if prop.get("default", ...) is None:
+            del prop["default"]
+
+
 class InputModel(BaseModel):
     """Request bodies: unknown keys are an error (a typo must not be silently ignored), and
     values are not coerced across types (`"1"` is not a number, `1` is not a string)."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=True)
+    model_config = ConfigDict(
+        extra="forbid",
+        strict=True,
+        str_strip_whitespace=True,
+        json_schema_extra=_document_not_null,
+    )
 
     not_null: ClassVar[frozenset[str]] = frozenset()
     """Fields a PATCH may leave out but may not set to null."""

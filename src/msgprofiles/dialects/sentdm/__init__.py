@@ -27,7 +27,7 @@ def create_sentdm_app(state: State) -> FastAPI:
 
     @app.exception_handler(HTTPException)
     async def _http_error(request: Request, exc: HTTPException) -> Response:
-        return error_response(request, http_error(exc.status_code, exc.detail))
+        return error_response(request, http_error(exc, request))
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError) -> Response:

@@ -39,6 +39,7 @@ from msgprofiles.profiles.service import act_as_profile
 from msgprofiles.providers import Providers
 from msgprofiles.webhooks import delivery as _delivery  # noqa: F401  (registers its job)
 from msgprofiles.webhooks import routes as webhook_routes
+from msgprofiles.webhooks.events import purge_events
 
 DESCRIPTION = """
 The native API of msgprofiles.
@@ -69,7 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             busy_timeout_ms=settings.sqlite_busy_timeout_ms,
         )
         app.state.database = database
-        housekeeping = asyncio.create_task(_housekeeping(database, app.state.idempotency_ttl))
+        housekeeping = asyncio.create_task(_housekeeping(database, settings))
         async with httpx.AsyncClient(follow_redirects=False) as http:
             context = JobContext(database, settings, app.state.secrets, http, app.state.providers)
             app.state.job_context = context
@@ -183,16 +184,24 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     return schema
 
 
-async def _housekeeping(database: Database, idempotency_ttl: timedelta) -> None:
-    """Hourly: forget expired idempotency records and old finished jobs (each process does
-    it; it is idempotent)."""
+async def _housekeeping(database: Database, settings: Settings) -> None:
+    """Hourly: forget expired idempotency records, old finished jobs and events past their
+    retention (each process does it; it is idempotent)."""
+    idempotency_ttl = timedelta(seconds=settings.idempotency_ttl_seconds)
+    retention = timedelta(days=settings.event_retention_days)
     while True:
         try:
             async with database.connect() as conn:
                 keys = await idempotency.purge_expired(conn, idempotency_ttl)
                 done = await purge_succeeded(conn, timedelta(days=7))
-            if keys or done:
-                logger.info("housekeeping", idempotency_keys_purged=keys, jobs_purged=done)
+            purged = await purge_events(database, retention) if retention else 0
+            if keys or done or purged:
+                logger.info(
+                    "housekeeping",
+                    idempotency_keys_purged=keys,
+                    jobs_purged=done,
+                    events_purged=purged,
+                )
         except Exception:
             logger.exception("housekeeping_failed")
         await asyncio.sleep(3600)

@@ -47,6 +47,13 @@ class Settings(BaseSettings):
         "about 24 hours in all, then the delivery is marked failed.",
     )
     webhook_disable_after_days: float = Field(default=5, gt=0)
+    event_retention_days: float = Field(
+        default=30,
+        ge=0,
+        description="How long events, their deliveries and delivery attempts are kept; 0 keeps "
+        "them for ever. An event still being delivered (or held for a paused subscription) "
+        "stays until its delivery ends.",
+    )
     run_worker: bool = Field(default=True, description="Run a job worker inside `serve`.")
     worker_concurrency: int = Field(default=8, ge=1, le=256)
     job_lease_seconds: float = Field(default=60, gt=0)

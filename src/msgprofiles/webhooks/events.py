@@ -6,20 +6,26 @@ their commit: if the change commits the event will be delivered, if it rolls bac
 sent."""
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import Integer, bindparam, delete, exists, insert, select, tuple_
 
 from msgprofiles.core.auth import Caller
 from msgprofiles.core.errors import DomainError, ErrorCode, not_found
 from msgprofiles.core.ids import new_id
 from msgprofiles.core.pagination import Page, PageParams, fetch_page
 from msgprofiles.core.time import utcnow
-from msgprofiles.db.database import Connection, Row, prepare
+from msgprofiles.db.database import Connection, Database, Row, prepare
+from msgprofiles.db.types import UTCDateTime
 from msgprofiles.jobs.runner import enqueue
-from msgprofiles.webhooks.models import events, webhook_deliveries, webhook_subscriptions
+from msgprofiles.webhooks.models import (
+    events,
+    webhook_deliveries,
+    webhook_delivery_attempts,
+    webhook_subscriptions,
+)
 from msgprofiles.webhooks.schemas import Event, EventType
 
 DELIVER_JOB = "webhook.deliver"
@@ -185,3 +191,46 @@ def check_event_types(event_types: list[str] | None) -> None:
             f"Unknown event type(s): {', '.join(unknown)}. See GET /v1/event_types.",
             details=[{"field": "event_types", "value": name} for name in unknown],
         )
+
+
+_d = webhook_deliveries
+_in_flight = exists().where(
+    _d.c.organization_id == events.c.organization_id,
+    _d.c.event_id == events.c.id,
+    (_d.c.status == "pending") | (_d.c.status == "held"),  # prepare() has no expanding IN
+)
+_expired = prepare(
+    select(events.c.organization_id, events.c.id)
+    .where(events.c.created_at < bindparam("cutoff", type_=UTCDateTime), ~_in_flight)
+    .order_by(events.c.created_at)
+    .limit(bindparam("batch", type_=Integer))
+)
+
+
+async def purge_events(database: Database, older_than: timedelta, batch: int = 500) -> int:
+    """Forget events older than the retention, with their deliveries and attempts, a batch
+    per transaction (SQLite's one writer is never held for long). An event whose delivery is
+    still under way, or held for a paused subscription, stays until that delivery ends."""
+    cutoff = utcnow() - older_than
+    purged = 0
+    while True:
+        async with database.connect() as conn, conn.transaction():
+            expired = await conn.fetch_all(_expired, {"cutoff": cutoff, "batch": batch})
+            keys = [(row["organization_id"], row["id"]) for row in expired]
+            if not keys:
+                return purged
+            deliveries = select(_d.c.organization_id, _d.c.id).where(
+                tuple_(_d.c.organization_id, _d.c.event_id).in_(keys)
+            )
+            a = webhook_delivery_attempts
+            await conn.execute(
+                delete(a).where(tuple_(a.c.organization_id, a.c.delivery_id).in_(deliveries))
+            )
+            await conn.execute(
+                delete(_d).where(tuple_(_d.c.organization_id, _d.c.event_id).in_(keys))
+            )
+            purged += await conn.execute(
+                delete(events).where(tuple_(events.c.organization_id, events.c.id).in_(keys))
+            )
+        if len(keys) < batch:
+            return purged

@@ -21,6 +21,7 @@ events = Table(
     Column("data", json_type(), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Index(None, "organization_id", "type", "id"),
+    Index(None, "created_at"),  # the retention purge
 )
 
 webhook_subscriptions = Table(

@@ -206,3 +206,27 @@ def test_a_secret_passed_to_a_logger_by_mistake_is_redacted(capsys):
     logger.info("oops", detail=f"key={secret}", nested={"list": [secret]})
     out = capsys.readouterr().out
     assert secret not in out and "mpk_[redacted]" in out
+
+
+async def test_a_nul_character_is_refused_on_every_database(org: Org):
+    """PostgreSQL cannot store U+0000 (SQLite can): refused alike, before anything is written."""
+    r = await org.post("/v1/profiles", {"name": "Nul\u0000"})
+    body = r.json()
+    assert r.status_code == 400 and body["error"]["code"] == "validation_error"
+    assert body["error"]["details"][0]["field"] == "name"
+    r = await org.patch("/v1/organization", {"metadata": {"k": ["ok", "bad\u0000"]}})
+    assert r.status_code == 400
+    assert [d["field"] for d in r.json()["error"]["details"]] == ["metadata.k.1"]
+    r = await org.get("/v1/profiles", params={"search": "a\u0000b"})
+    assert r.status_code == 400
+    assert r.json()["error"]["details"][0] == {
+        "field": "search",
+        "location": "query",
+        "type": "nul_character",
+        "message": "U+0000 is not allowed in text.",
+    }
+    assert (await org.get("/v1/profiles/prof_%00")).status_code == 400
+    names = [p["name"] for p in (await org.get("/v1/profiles")).json()["data"]]
+    assert not any("Nul" in name for name in names), "nothing was written"
+    r = await org.post("/v1/profiles", {"name": "A backslash-u, not a NUL: \\u0000"})
+    assert r.status_code == 201, r.text

@@ -6,6 +6,7 @@ through `idempotency`, and renders domain and validation errors. A dialect subcl
 change how the API key is read from the request and how errors look on its wire.
 """
 
+import contextlib
 import json
 import re
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
@@ -74,11 +75,14 @@ class ApiRoute(APIRoute):
             rate: RateLimitState | None = None
             try:
                 sandbox = False
+                body = b""
                 if request.method in _BODY_METHODS or request.method == "DELETE":
                     if request.method != "DELETE":
                         _require_json(request)
-                    # read before FastAPI does, so 413 surfaces as 413
-                    request, sandbox = _without_sandbox_flag(request, await request.body())
+                    body = await request.body()  # before FastAPI does: 413 surfaces as 413
+                _refuse_nul(request, body)
+                if body:
+                    request, sandbox = _without_sandbox_flag(request, body)
                 async with database.connect() as conn:
                     request.state.conn = conn
                     caller = await self._resolve_caller(request, conn, state.authenticate)
@@ -171,6 +175,46 @@ class ApiRoute(APIRoute):
                 return response
         except _RollBack as unsuccessful:
             return unsuccessful.response
+
+
+def _refuse_nul(request: Request, body: bytes) -> None:
+    """U+0000 in a path, query or body string is refused up front: PostgreSQL cannot store it
+    in text or JSON (SQLite can), so it is refused the same way on both."""
+    found: list[dict[str, str]] = []
+    if "\x00" in request.scope["path"]:
+        found.append({"field": "", "location": "path"})
+    if b"%00" in request.scope.get("query_string", b""):
+        for name, value in request.query_params.multi_items():
+            if "\x00" in name or "\x00" in value:
+                found.append({"field": name.replace("\x00", ""), "location": "query"})
+    if b"\\u0000" in body:
+        with contextlib.suppress(ValueError):  # FastAPI reports the invalid JSON
+            found += [{"field": f, "location": "body"} for f in _nul_fields(json.loads(body))]
+    if found:
+        for detail in found:
+            detail |= {"type": "nul_character", "message": "U+0000 is not allowed in text."}
+        raise DomainError(
+            ErrorCode.validation_error, "The request contains a U+0000 character.", details=found
+        )
+
+
+def _nul_fields(value: Any, path: str = "") -> list[str]:
+    """Where U+0000 stands in a parsed JSON value (dotted paths, like validation errors)."""
+    if isinstance(value, str):
+        return [path] if "\x00" in value else []
+    if isinstance(value, dict):
+        items: Any = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    else:
+        return []
+    found = []
+    for key, item in items:
+        where = f"{path}.{key}" if path else str(key)
+        if "\x00" in str(key):
+            found.append(where.replace("\x00", ""))
+        found += _nul_fields(item, where)
+    return found
 
 
 def _without_sandbox_flag(request: Request, body: bytes) -> tuple[Request, bool]:

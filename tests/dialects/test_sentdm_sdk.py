@@ -358,6 +358,31 @@ def test_webhooks_are_managed_and_their_deliveries_verify(server: Server, receiv
     assert created.id not in {s["id"] for s in native}
 
 
+def test_a_profiles_own_webhooks_through_x_profile_id(server: Server, receiver: Receiver):
+    client = server.client(max_retries=0)
+    mine = client.profiles.create(name="Hooked").data
+    other = client.profiles.create(name="Unhooked").data
+    assert mine is not None and other is not None
+    hook = client.webhooks.create(
+        display_name="Mine",
+        endpoint_url=receiver.url,
+        event_types=["profile.updated"],
+        x_profile_id=mine.id,
+    ).data
+    assert hook is not None and hook.customer_id == mine.id, "the profile owns it"
+    assert [w.id for w in client.webhooks.list(x_profile_id=mine.id)] == [hook.id]
+
+    client.profiles.update(other.id, description="not theirs")
+    client.profiles.update(mine.id, description="theirs")
+    wait_for(lambda: bool(receiver.requests), 30)
+    headers, body = receiver.requests[0]
+    envelope = Webhook(hook.signing_secret).verify(body, headers)  # type: ignore[arg-type]
+    assert envelope["payload"]["id"] == mine.id, "the other profile's change is not sent"
+    with pytest.raises(sent_dm.NotFoundError):  # another profile does not see it
+        client.webhooks.retrieve(hook.id, x_profile_id=other.id)
+    client.webhooks.delete(hook.id)
+
+
 async def test_the_async_client_makes_the_same_calls(server: Server):
     async with AsyncSent(api_key=server.key, base_url=server.base_url, max_retries=0) as client:
         created = (await client.profiles.create(name="Async", brand=BRAND)).data  # type: ignore[arg-type]

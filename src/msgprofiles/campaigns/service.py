@@ -107,7 +107,9 @@ async def create_campaign(
         }
         await conn.execute(_insert, row)
         campaign = _to_model(row, profile_id)
-        await emit(conn, caller.organization_id, "campaign.created", campaign)
+        await emit(
+            conn, caller.organization_id, "campaign.created", campaign, profile_id=profile_id
+        )
     return campaign
 
 
@@ -164,7 +166,9 @@ async def replace_campaign(
             .values(**changes)
         )
         campaign = _to_model({**row, **changes}, profile_id)
-        await emit(conn, caller.organization_id, "campaign.updated", campaign)
+        await emit(
+            conn, caller.organization_id, "campaign.updated", campaign, profile_id=profile_id
+        )
     return campaign
 
 
@@ -180,7 +184,9 @@ async def delete_campaign(
             .values(deleted_at=now, updated_at=now)
         )
         campaign = _to_model({**row, "updated_at": now}, profile_id)
-        await emit(conn, caller.organization_id, "campaign.deleted", campaign)
+        await emit(
+            conn, caller.organization_id, "campaign.deleted", campaign, profile_id=profile_id
+        )
     return campaign
 
 
@@ -211,7 +217,7 @@ async def mark_submitted(
     ):
         return None
     campaign = _to_model({**row, **changes, "rejection_reason": None}, row["profile_id"])
-    await emit(conn, organization_id, "campaign.submitted", campaign)
+    await emit(conn, organization_id, "campaign.submitted", campaign, profile_id=row["profile_id"])
     return campaign
 
 
@@ -281,9 +287,8 @@ async def register_pending(
             .values(**changes)
         ):
             event = f"campaign.{changes['status']}"
-            await emit(
-                conn, organization_id, event, _to_model({**row, **changes}, row["profile_id"])
-            )
+            campaign = _to_model({**row, **changes}, row["profile_id"])
+            await emit(conn, organization_id, event, campaign, profile_id=row["profile_id"])
         return await conn.fetch_one(_get, params)
 
 

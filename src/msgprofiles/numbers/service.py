@@ -118,7 +118,9 @@ async def create_number(conn: Connection, caller: Caller, data: PhoneNumberCreat
                 ErrorCode.number_taken, f"{number} is already one of this organization's numbers."
             ) from None
         model = _to_model(row)
-        await emit(conn, caller.organization_id, "number.created", model)
+        await emit(
+            conn, caller.organization_id, "number.created", model, profile_id=model.profile_id
+        )
     return model
 
 
@@ -157,7 +159,9 @@ async def update_number(
             .values(**changes)
         )
         model = _to_model({**row, **changes})
-        await emit(conn, caller.organization_id, "number.updated", model)
+        await emit(
+            conn, caller.organization_id, "number.updated", model, profile_id=model.profile_id
+        )
     return model
 
 
@@ -172,7 +176,9 @@ async def release_number(conn: Connection, caller: Caller, number_id: str) -> Ph
             .values(released_at=now, updated_at=now)
         )
         model = _to_model({**row, "updated_at": now})
-        await emit(conn, caller.organization_id, "number.released", model)
+        await emit(
+            conn, caller.organization_id, "number.released", model, profile_id=model.profile_id
+        )
     return model
 
 

@@ -438,7 +438,7 @@ async def _finish(
         }
         if profile is not None:
             data["profile"] = profile_model(profile).model_dump(mode="json")
-        await emit(conn, org, event, data)
+        await emit(conn, org, event, data, profile_id=profile_id)
         await enqueue(conn, org, CALLBACK_JOB, {"completion_id": completion["id"]})
 
 

@@ -325,7 +325,7 @@ async def create_profile(
         except IntegrityError:  # a concurrent request took the short name first
             raise _short_name_taken(row["short_name"]) from None
         profile = profile_model(row)
-        await emit(conn, caller.organization_id, "profile.created", profile)
+        await emit(conn, caller.organization_id, "profile.created", profile, profile_id=profile.id)
     return profile
 
 
@@ -422,7 +422,7 @@ async def update_profile(
         except IntegrityError:
             raise _short_name_taken(row["short_name"]) from None
         profile = profile_model(row)
-        await emit(conn, caller.organization_id, "profile.updated", profile)
+        await emit(conn, caller.organization_id, "profile.updated", profile, profile_id=profile.id)
     return profile
 
 
@@ -443,7 +443,7 @@ async def delete_profile(conn: Connection, caller: Caller, profile_id: str) -> P
             .values(deleted_at=now, updated_at=now)
         )
         profile = profile_model({**row, "updated_at": now})
-        await emit(conn, caller.organization_id, "profile.deleted", profile)
+        await emit(conn, caller.organization_id, "profile.deleted", profile, profile_id=profile.id)
     return profile
 
 

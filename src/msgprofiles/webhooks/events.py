@@ -48,6 +48,7 @@ _insert_delivery = prepare(insert(webhook_deliveries))
 _subscribers = prepare(
     select(
         webhook_subscriptions.c.id,
+        webhook_subscriptions.c.profile_id,
         webhook_subscriptions.c.event_types,
         webhook_subscriptions.c.status,
     ).where(
@@ -67,8 +68,16 @@ def catalogue() -> list[EventType]:
     return [EventType(type=name, description=text) for name, text in sorted(EVENT_TYPES.items())]
 
 
-def wants(event_types: list[str] | None, event_type: str) -> bool:
-    return event_types is None or event_type in event_types
+def _sees(subscription: Row, profile_id: str | None) -> bool:
+    """A profile's own subscription sees only that profile's events."""
+    return subscription["profile_id"] is None or subscription["profile_id"] == profile_id
+
+
+def wants(subscription: Row, event_type: str, profile_id: str | None) -> bool:
+    """Whether the subscription receives such an event: one it sees, of a type it lists (if
+    it lists any)."""
+    event_types = subscription["event_types"]
+    return _sees(subscription, profile_id) and (event_types is None or event_type in event_types)
 
 
 async def emit(
@@ -77,9 +86,11 @@ async def emit(
     event_type: str,
     data: BaseModel | Mapping[str, Any],
     *,
+    profile_id: str | None = None,
     only_subscription: str | None = None,
 ) -> str:
-    """Record an event and queue its deliveries, inside the caller's transaction."""
+    """Record an event and queue its deliveries, inside the caller's transaction.
+    `profile_id`: the profile the event concerns (its own subscriptions receive it too)."""
     assert conn.in_transaction, "an event is written in the transaction of its change"
     assert event_type in EVENT_TYPES, f"unregistered event type {event_type!r}"
     payload = data.model_dump(mode="json") if isinstance(data, BaseModel) else dict(data)
@@ -90,6 +101,7 @@ async def emit(
             "organization_id": organization_id,
             "id": event_id,
             "type": event_type,
+            "profile_id": profile_id,
             "data": payload,
             "created_at": utcnow(),
         },
@@ -98,7 +110,7 @@ async def emit(
         if only_subscription is not None:
             if subscription["id"] != only_subscription:
                 continue
-        elif not wants(subscription["event_types"], event_type):
+        elif not wants(subscription, event_type, profile_id):
             continue
         await create_delivery(conn, organization_id, subscription, event_id)
     return event_id
@@ -166,14 +178,17 @@ async def redeliver(
 ) -> list[str]:
     """Deliver an event again: to one subscription, or to every one that wants its type."""
     async with conn.transaction():
-        event = await get_event(conn, caller, event_id)
+        event = await conn.fetch_one(_get, {"org": caller.organization_id, "evt": event_id})
+        if event is None:
+            raise not_found(ErrorCode.event_not_found, "event", event_id)
         targets = [
             s
             for s in await conn.fetch_all(_subscribers, {"org": caller.organization_id})
             if (
-                s["id"] == subscription_id
+                # even when named, a profile's subscription gets no other profile's event
+                s["id"] == subscription_id and _sees(s, event["profile_id"])
                 if subscription_id
-                else wants(s["event_types"], event.type)
+                else wants(s, event["type"], event["profile_id"])
             )
         ]
         if subscription_id and not targets:

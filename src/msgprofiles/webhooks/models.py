@@ -18,6 +18,8 @@ events = Table(
     Column("organization_id", String(40), primary_key=True),
     Column("id", String(40), primary_key=True),
     Column("type", String(80), nullable=False),
+    # The profile the event concerns, if any: only its subscriptions and the organization's get it.
+    Column("profile_id", String(40), nullable=True),
     Column("data", json_type(), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Index(None, "organization_id", "type", "id"),
@@ -29,6 +31,8 @@ webhook_subscriptions = Table(
     metadata,
     Column("organization_id", String(40), primary_key=True),
     Column("id", String(40), primary_key=True),
+    # Set: a profile's own subscription, receiving only that profile's events.
+    Column("profile_id", String(40), nullable=True),
     Column("url", String(2048), nullable=False),
     Column("description", String(500), nullable=True),
     Column("event_types", json_type(), nullable=True),  # null: every event type
@@ -50,6 +54,9 @@ webhook_subscriptions = Table(
     Column("updated_at", UTCDateTime, nullable=False),
     Column("deleted_at", UTCDateTime, nullable=True),
     CheckConstraint("status IN ('active', 'paused', 'disabled')", name="status"),
+    ForeignKeyConstraint(
+        ["organization_id", "profile_id"], ["profiles.organization_id", "profiles.id"]
+    ),
 )
 
 webhook_deliveries = Table(

@@ -29,7 +29,7 @@ SUBSCRIPTION = "/webhook_subscriptions/{subscription_id}"
 
 
 def _admin(ctx: Ctx) -> None:
-    ctx.caller.require_organization_scope()
+    """Subscriptions are managed by admin keys; a profile-scoped one manages its profile's."""
     ctx.caller.require_admin()
 
 
@@ -60,8 +60,8 @@ async def list_subscriptions(
         str | None, Query(max_length=100, description="In the URL or description.")
     ] = None,
 ) -> Response:
-    """Your webhook subscriptions, newest first; filter by status and search."""
-    ctx.caller.require_organization_scope()
+    """Your webhook subscriptions, newest first (a profile-scoped key sees its profile's);
+    filter by status and search."""
     result = await service.list_subscriptions(ctx.conn, ctx.caller, page, status, search)
     return ctx.page(result)
 
@@ -69,7 +69,6 @@ async def list_subscriptions(
 @router.get(SUBSCRIPTION, response_model=Envelope[WebhookSubscription])
 async def get_subscription(subscription_id: str, ctx: Ctx) -> Response:
     """One webhook subscription (never its secret)."""
-    ctx.caller.require_organization_scope()
     return ctx.ok(await service.get_subscription(ctx.conn, ctx.caller, subscription_id))
 
 
@@ -130,7 +129,6 @@ async def send_test(subscription_id: str, ctx: Ctx) -> Response:
 @router.get(SUBSCRIPTION + "/deliveries", response_model=ListEnvelope[Delivery])
 async def list_deliveries(subscription_id: str, ctx: Ctx, page: Page) -> Response:
     """Deliveries to this subscription, newest first, each with every attempt."""
-    ctx.caller.require_organization_scope()
     result = await service.list_deliveries(ctx.conn, ctx.caller, subscription_id, page)
     return ctx.page(result)
 
@@ -167,7 +165,8 @@ async def get_event(event_id: str, ctx: Ctx) -> Response:
 async def redeliver(event_id: str, ctx: Ctx, body: Redeliver | None = None) -> Response:
     """Deliver an event again, to one subscription or to all that want it; the new delivery
     ids."""
-    _admin(ctx)
+    ctx.caller.require_organization_scope()
+    ctx.caller.require_admin()
     subscription = body.subscription_id if body else None
     ids = await event_log.redeliver(ctx.conn, ctx.caller, event_id, subscription)
     return ctx.ok(ids, 202)

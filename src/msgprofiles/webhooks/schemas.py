@@ -34,6 +34,10 @@ EventTypes = Annotated[
 class WebhookSubscription(BaseModel):
     id: str = Field(examples=["whsub_01J9Z3T6X1N8Q5W4R2M7B0C9DE"])
     object: Literal["webhook_subscription"] = "webhook_subscription"
+    profile_id: str | None = Field(
+        description="Set: a profile's own subscription, receiving only the events of that "
+        "profile (its changes, campaigns, numbers and completion); null: every event."
+    )
     url: str
     description: str | None
     event_types: list[str] | None
@@ -73,6 +77,12 @@ class SigningSecret(BaseModel):
 
 class WebhookSubscriptionCreate(InputModel):
     url: Url
+    profile_id: str | None = Field(
+        default=None,
+        max_length=40,
+        description="Receive only this profile's events. A profile-scoped key (or "
+        "X-Profile-Id) makes its profile's subscriptions without it.",
+    )
     description: str | None = Field(default=None, max_length=500)
     event_types: EventTypes = None
     retry_count: RetryCount = None

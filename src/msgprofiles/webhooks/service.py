@@ -14,6 +14,7 @@ from msgprofiles.core.pagination import Page, PageParams, escape_like, fetch_pag
 from msgprofiles.core.time import utcnow
 from msgprofiles.db.database import Connection, Row, prepare
 from msgprofiles.jobs.runner import enqueue
+from msgprofiles.profiles.service import require_profile
 from msgprofiles.webhooks import events as event_log
 from msgprofiles.webhooks.delivery import check_url
 from msgprofiles.webhooks.models import (
@@ -56,8 +57,9 @@ _to_model = WebhookSubscription.from_row
 
 
 async def _row(conn: Connection, caller: Caller, subscription_id: str) -> Row:
+    """A subscription the caller may see: a profile-scoped caller sees its profile's only."""
     row = await conn.fetch_one(_get, {"org": caller.organization_id, "sub": subscription_id})
-    if row is None:
+    if row is None or (caller.profile_id and row["profile_id"] != caller.profile_id):
         raise not_found(
             ErrorCode.webhook_subscription_not_found, "webhook subscription", subscription_id
         )
@@ -73,11 +75,15 @@ async def create_subscription(
 ) -> WebhookSubscriptionWithSecret:
     event_log.check_event_types(data.event_types)
     await check_url(str(data.url), allow_private)
+    profile_id = data.profile_id or caller.profile_id
+    if profile_id is not None:
+        await require_profile(conn, caller, profile_id)
     secret = new_signing_secret()
     now = utcnow()
     row: dict[str, Any] = {
         "organization_id": caller.organization_id,
         "id": new_id("whsub"),
+        "profile_id": profile_id,
         "url": str(data.url),
         "description": data.description,
         "event_types": data.event_types,
@@ -111,6 +117,8 @@ async def list_subscriptions(
     statement = select(_s).where(
         _s.c.organization_id == caller.organization_id, _s.c.deleted_at.is_(None)
     )
+    if caller.profile_id is not None:
+        statement = statement.where(_s.c.profile_id == caller.profile_id)
     if status is not None:
         statement = statement.where(_s.c.status == status)
     if search:
@@ -247,6 +255,7 @@ async def send_test(conn: Connection, caller: Caller, subscription_id: str) -> P
             caller.organization_id,
             "ping",
             {"subscription_id": subscription_id},
+            profile_id=row["profile_id"],
             only_subscription=subscription_id,
         )
         delivery = await conn.fetch_one(

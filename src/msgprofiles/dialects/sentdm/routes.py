@@ -206,18 +206,13 @@ async def delete_campaign(profile_id: str, campaign_id: str, ctx: Ctx) -> Respon
 # Webhooks -------------------------------------------------------------------------------
 
 
-def _webhook_admin(ctx: Context) -> None:
-    ctx.caller.require_organization_scope()
-    ctx.caller.require_admin()
-
-
 def _event_types(body: schemas.Webhook) -> list[str] | None:
     return body.event_type_list(event_log.EVENT_TYPES)
 
 
 @router.post("/webhooks", status_code=201)
 async def create_webhook(body: schemas.Webhook, ctx: Ctx, request: Request) -> Response:
-    _webhook_admin(ctx)
+    ctx.caller.require_admin()
     data = validated(
         WebhookSubscriptionCreate,
         {
@@ -281,7 +276,7 @@ async def update_webhook(
     webhook_id: str, body: schemas.Webhook, ctx: Ctx, request: Request
 ) -> Response:
     """Only the keys sent change (the SDK sends only what the caller gave)."""
-    _webhook_admin(ctx)
+    ctx.caller.require_admin()
     sent = body.model_fields_set
     renamed = {"endpoint_url": "url", "display_name": "description"}
     values = {renamed.get(k, k): getattr(body, k) for k in sent & {*renamed, "retry_count"}}
@@ -297,7 +292,7 @@ async def update_webhook(
 
 @router.delete("/webhooks/{webhook_id}", status_code=204)
 async def delete_webhook(webhook_id: str, ctx: Ctx) -> Response:
-    _webhook_admin(ctx)
+    ctx.caller.require_admin()
     await webhooks.delete_subscription(ctx.conn, ctx.caller, webhook_id)
     return no_content()
 
@@ -324,7 +319,7 @@ async def list_webhook_events(
 @router.post("/webhooks/{webhook_id}/rotate-secret")
 async def rotate_webhook_secret(webhook_id: str, ctx: Ctx, request: Request) -> Response:
     """Sent.dm retires the old secret at once: no grace period."""
-    _webhook_admin(ctx)
+    ctx.caller.require_admin()
     rotated = await webhooks.rotate_secret(
         ctx.conn,
         ctx.caller,
@@ -340,7 +335,7 @@ async def test_webhook(
     webhook_id: str, ctx: Ctx, request: Request, body: schemas.TestWebhook | None = None
 ) -> Response:
     """A `ping` event, queued for this webhook only."""
-    _webhook_admin(ctx)
+    ctx.caller.require_admin()
     ping = await webhooks.send_test(ctx.conn, ctx.caller, webhook_id)
     message = f"Test event {ping.event_id} queued for delivery."
     return ok(request, {"success": True, "message": message})
@@ -352,7 +347,7 @@ async def toggle_webhook_status(
 ) -> Response:
     """Turn deliveries on or off (`is_active`; without it, the other way round). While off,
     deliveries are held, not lost."""
-    _webhook_admin(ctx)
+    ctx.caller.require_admin()
     current = await webhooks.get_subscription(ctx.conn, ctx.caller, webhook_id)
     wanted = body.is_active if body is not None else None
     active = current.status != "active" if wanted is None else wanted

@@ -175,7 +175,7 @@ def webhook(
 ) -> dict[str, Any]:
     return {
         "id": record.id,
-        "customer_id": organization_id,
+        "customer_id": record.profile_id or organization_id,  # the owner
         "display_name": record.description,
         "endpoint_url": record.url,
         "event_types": record.event_types or [],

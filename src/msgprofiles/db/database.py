@@ -315,7 +315,6 @@ class _SQLiteDatabase(Database):
             isolation_level="AUTOCOMMIT",
             # transaction() always ends what it begins, so a returned connection needs no reset.
             pool_reset_on_return=None,
-            pool_pre_ping=True,  # only checked out when the idle list is empty
             pool_size=pool_size,
             max_overflow=pool_size * 4,
             connect_args={"check_same_thread": False},

@@ -68,7 +68,25 @@ async def test_only_the_profile_and_its_organization_see_its_subscriptions(
     )
     assert foreign.status_code == 404
     assert len((await org.get("/v1/webhook_subscriptions")).json()["data"]) == 4
-    assert (await org.get("/v1/events", key=key)).status_code == 403, "events stay org-wide"
+
+
+async def test_a_profile_key_reads_its_profiles_events_only(org: Org):
+    mine = await make_profile(org, name="Mine")
+    other = await make_profile(org, name="Other")
+    key = await profile_key(org, mine["id"])
+    await org.patch(f"/v1/profiles/{mine['id']}", {"description": "mine"})
+    await org.patch(f"/v1/profiles/{other['id']}", {"description": "theirs"})
+    seen = (await org.get("/v1/events", key=key)).json()["data"]
+    assert [(e["type"], e["data"]["id"]) for e in seen] == [
+        ("profile.updated", mine["id"]),
+        ("profile.created", mine["id"]),
+    ]
+    everything = (await org.get("/v1/events", params={"type": "profile.updated"})).json()
+    theirs = next(e for e in everything["data"] if e["data"]["id"] == other["id"])
+    assert (await org.get(f"/v1/events/{theirs['id']}", key=key)).status_code == 404
+    assert (await org.get(f"/v1/events/{seen[0]['id']}", key=key)).status_code == 200
+    redeliver = await org.post(f"/v1/events/{seen[0]['id']}/redeliver", key=key)
+    assert redeliver.status_code == 403, "redelivery stays with the organization"
 
 
 async def test_redelivery_never_sends_a_profile_another_profiles_event(

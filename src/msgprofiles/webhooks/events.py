@@ -156,6 +156,8 @@ async def list_events(
     created_before: datetime | None = None,
 ) -> Page[Event]:
     statement = select(events).where(events.c.organization_id == caller.organization_id)
+    if caller.profile_id is not None:
+        statement = statement.where(events.c.profile_id == caller.profile_id)
     if event_type is not None:
         statement = statement.where(events.c.type == event_type)
     if created_after is not None:
@@ -167,8 +169,9 @@ async def list_events(
 
 
 async def get_event(conn: Connection, caller: Caller, event_id: str) -> Event:
+    """One event; a profile-scoped caller sees its profile's only."""
     row = await conn.fetch_one(_get, {"org": caller.organization_id, "evt": event_id})
-    if row is None:
+    if row is None or (caller.profile_id and row["profile_id"] != caller.profile_id):
         raise not_found(ErrorCode.event_not_found, "event", event_id)
     return _to_model(row)
 

@@ -23,6 +23,7 @@ events = Table(
     Column("data", json_type(), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Index(None, "organization_id", "type", "id"),
+    Index(None, "organization_id", "profile_id", "id"),  # a profile's events
     Index(None, "created_at"),  # the retention purge
 )
 

@@ -2,8 +2,10 @@
 
     python bench/webhooks.py [--events 2000] [--concurrency 16]
     python bench/webhooks.py --database-url postgresql://postgres@127.0.0.1:5432/postgres
+    python bench/webhooks.py --database-url … --worker-process
 
-Starts `msgprofiles serve` (its in-process worker delivers), subscribes a receiver on
+Starts `msgprofiles serve` (its in-process worker delivers, or with --worker-process a
+`msgprofiles worker` of its own, woken by PostgreSQL's NOTIFY), subscribes a receiver on
 loopback, makes `--events` changes (PATCH /v1/organization) and measures, for each, the time
 from the acknowledged response to the signed delivery's arrival."""
 
@@ -11,6 +13,7 @@ import argparse
 import asyncio
 import json
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -21,7 +24,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).parent))
-from run import free_port, fresh_database, operator_key, start_msgprofiles
+from run import BIN, free_port, fresh_database, operator_key, start_msgprofiles
 
 arrivals: dict[str, float] = {}
 
@@ -58,6 +61,9 @@ def main() -> None:
     parser.add_argument("--database-url", help="a PostgreSQL server; default: SQLite")
     parser.add_argument("--events", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument(
+        "--worker-process", action="store_true", help="deliver from a separate worker process"
+    )
     args = parser.parse_args()
 
     receiver = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
@@ -66,11 +72,21 @@ def main() -> None:
     database_url = fresh_database(workdir, args.database_url)
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    server = start_msgprofiles(
-        workdir, port, database_url, MSGPROFILES_ALLOW_PRIVATE_WEBHOOKS="true"
-    )
+    env = {"MSGPROFILES_ALLOW_PRIVATE_WEBHOOKS": "true"}
+    if args.worker_process:
+        env["MSGPROFILES_RUN_WORKER"] = "false"
+    server = start_msgprofiles(workdir, port, database_url, **env)
+    worker = None
     try:
         key = operator_key(workdir, url)
+        if args.worker_process:
+            worker = subprocess.Popen(
+                [BIN / "msgprofiles", "worker", "--database-url", database_url],
+                stdout=(workdir / "worker.log").open("w"),
+                stderr=subprocess.STDOUT,
+                env={"PATH": str(BIN), **env, "MSGPROFILES_DATA_DIR": str(workdir)},
+            )
+            time.sleep(2)  # started and listening
         hook = f"http://127.0.0.1:{receiver.server_address[1]}/"
         r = httpx.post(
             f"{url}/v1/webhook_subscriptions", json={"url": hook}, headers={"x-api-key": key}
@@ -83,16 +99,16 @@ def main() -> None:
             time.sleep(0.05)
         finished = max(arrivals.values())
     finally:
-        server.terminate()
-        server.wait(30)
+        for process in (server, worker):
+            if process is not None:
+                process.terminate()
+                process.wait(30)
         receiver.shutdown()
 
     latencies = sorted(max(0.0, arrivals[n] - committed[n]) * 1000 for n in arrivals)
     backend = "PostgreSQL" if args.database_url else "SQLite"
-    print(
-        f"\n{backend}, one process (API + in-process worker), {args.events} events, "
-        f"{args.concurrency} concurrent writers"
-    )
+    processes = "API + worker processes" if args.worker_process else "one process"
+    print(f"\n{backend}, {processes}, {args.events} events, {args.concurrency} concurrent writers")
     print(f"delivered            {len(arrivals)} of {args.events}")
     print(
         f"throughput           {len(arrivals) / (finished - started):.0f} events/s "

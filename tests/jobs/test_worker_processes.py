@@ -1,10 +1,12 @@
 """Workers as real processes: killed mid-delivery, and several side by side."""
 
+import asyncio
 import os
 import signal
 import subprocess
 import time
 
+import asyncpg
 import httpx
 import pytest
 
@@ -142,6 +144,49 @@ def test_two_worker_processes_deliver_each_event_once(where):
             worker.send_signal(signal.SIGTERM)
         for worker in workers:
             assert worker.wait(20) == 0, "a worker stops cleanly on SIGTERM"
+        process.terminate()
+        process.wait(20)
+        receiver.close()
+
+
+async def terminate_listeners(database_url: str) -> int:
+    """End the server side of every LISTENing connection to the database; how many."""
+    conn = await asyncpg.connect(database_url)
+    try:
+        return len(
+            await conn.fetch(
+                "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND query LIKE 'LISTEN%' "
+                "AND pid <> pg_backend_pid()"
+            )
+        )
+    finally:
+        await conn.close()
+
+
+@pytest.mark.skipif(not POSTGRES_SERVER, reason="LISTEN/NOTIFY is PostgreSQL's")
+def test_a_worker_process_is_woken_by_each_commit_not_by_its_poll(where):
+    key = operator_key(where)
+    receiver = Receiver()
+    slow_poll = {**FAST_RETRIES, "MSGPROFILES_JOB_POLL_SECONDS": "300"}
+    process, url = start_server([*where, "--no-worker"], slow_poll)
+    worker = subprocess.Popen(
+        [EXECUTABLE, "worker", *where],
+        env={**os.environ, **slow_poll},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        headers = {"x-api-key": key}
+        httpx.post(f"{url}/v1/webhook_subscriptions", json={"url": receiver.url}, headers=headers)
+        for n in range(4):  # each one would wait 300 s for a poll
+            if n == 2:  # the listening connection is lost: the worker listens again
+                assert asyncio.run(terminate_listeners(where[-1])) >= 1
+            httpx.patch(f"{url}/v1/organization", json={"name": f"woken {n}"}, headers=headers)
+            wait_for(lambda: len(receiver.requests) > n, 30)  # noqa: B023
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(20) == 0
         process.terminate()
         process.wait(20)
         receiver.close()

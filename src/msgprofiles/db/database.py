@@ -37,6 +37,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.types import TypeEngine
 
+from msgprofiles.core.logging import logger
+
 Params = Mapping[str, Any] | None
 Row = Mapping[Any, Any]
 
@@ -132,6 +134,7 @@ class Connection(ABC):
     _doomed = False
     _savepoints = 0
     _after_commit: list[Callable[[], None]] | None = None
+    _notified: frozenset[str] = frozenset()
     broken = False
 
     def after_commit(self, callback: Callable[[], None]) -> None:
@@ -141,6 +144,18 @@ class Connection(ABC):
         if self._after_commit is None:
             self._after_commit = []
         self._after_commit.append(callback)
+
+    async def notify(self, channel: str) -> None:
+        """Wake what other processes `Database.listen` on `channel` once this transaction
+        commits (once per transaction, however often it is called)."""
+        assert self._depth > 0, "notify() needs an open transaction"
+        if channel not in self._notified:
+            self._notified |= {channel}
+            await self._send_notify(channel)
+
+    @abstractmethod
+    async def _send_notify(self, channel: str) -> None:
+        """Queue the notification in the open transaction."""
 
     @abstractmethod
     async def _control(self, sql: str) -> None:
@@ -174,6 +189,7 @@ class Connection(ABC):
         async with self._writer():
             await self._run_control(self._begin)
             self._depth, self._doomed, self._after_commit = 1, False, None
+            self._notified = frozenset()
             try:
                 yield
             except BaseException:
@@ -239,6 +255,11 @@ class Database(ABC):
     async def close(self) -> None:
         """Close every pooled connection."""
 
+    @abstractmethod
+    async def listen(self, channel: str, callback: Callable[[], None]) -> None:
+        """Call `callback` whenever a transaction of another process notifies `channel`,
+        until cancelled."""
+
     async def ping(self) -> bool:
         from sqlalchemy import text
 
@@ -299,6 +320,9 @@ class _SQLiteConnection(Connection):
     async def _control(self, sql: str) -> None:
         self._driver.execute(sql)
 
+    async def _send_notify(self, channel: str) -> None:
+        """Nothing to send: SQLite serves one process, whose workers are woken in-process."""
+
     def _writer(self) -> contextlib.AbstractAsyncContextManager[object]:
         return self._write_lock
 
@@ -349,6 +373,9 @@ class _SQLiteDatabase(Database):
                 conn.close()
             else:
                 self._idle.append(conn)
+
+    async def listen(self, channel: str, callback: Callable[[], None]) -> None:
+        """Nothing to listen to (one process); returns at once."""
 
     async def close(self) -> None:
         while self._idle:
@@ -419,6 +446,9 @@ class _PostgresConnection(Connection):
     async def _control(self, sql: str) -> None:
         await self._driver.execute(sql)
 
+    async def _send_notify(self, channel: str) -> None:
+        await self._driver.execute(f"NOTIFY {channel}")  # delivered when the transaction commits
+
     @property
     def closed(self) -> bool:
         return bool(self._driver.is_closed())
@@ -473,6 +503,32 @@ class _PostgresDatabase(Database):
         conn = await self._engine.connect()
         raw = await conn.get_raw_connection()
         return _PostgresConnection(conn, raw.driver_connection)
+
+    async def listen(self, channel: str, callback: Callable[[], None]) -> None:
+        """LISTEN on a connection of its own, reconnecting after a loss. Each (re)connection
+        also calls `callback` once: a notification sent while not listening is not lost."""
+        delay = 1.0
+        while True:
+            try:
+                conn = await self._open()
+            except Exception:
+                logger.warning("listen_connect_failed", channel=channel, retry_in=delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30.0)
+                continue
+            delay = 1.0
+            try:
+                lost = asyncio.Event()
+                conn._driver.add_termination_listener(lambda *_, lost=lost: lost.set())
+                await conn._driver.add_listener(channel, lambda *_: callback())
+                callback()
+                await lost.wait()
+            except Exception:
+                logger.warning("listen_lost", channel=channel)
+            finally:
+                conn.broken = True
+                with contextlib.suppress(Exception):
+                    await conn.close()
 
     async def close(self) -> None:
         while self._idle:

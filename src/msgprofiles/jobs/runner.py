@@ -48,6 +48,7 @@ class JobContext:
 Handler = Callable[[JobContext, Row], Awaitable[None]]
 HANDLERS: dict[str, Handler] = {}
 _LOCAL_WORKERS: "weakref.WeakSet[Worker]" = weakref.WeakSet()
+JOBS_CHANNEL = "msgprofiles_jobs"
 
 
 def _wake_local_workers() -> None:
@@ -138,6 +139,8 @@ async def enqueue(
     now = utcnow()
     job_id = new_id("job")
     conn.after_commit(_wake_local_workers)
+    if not delay:
+        await conn.notify(JOBS_CHANNEL)  # and the workers of other processes (PostgreSQL)
     await conn.execute(
         _insert,
         {
@@ -187,6 +190,7 @@ class Worker:
         """Work until `stop` is set; then let running jobs finish for `grace` seconds and hand
         back the rest to the queue."""
         logger.info("worker_started", worker=self.worker_id)
+        listener = asyncio.create_task(self.database.listen(JOBS_CHANNEL, self.wake))
         try:
             while not stop.is_set():
                 claimed = await self._claim_and_start()
@@ -204,6 +208,7 @@ class Worker:
                     for waiter in waiters:
                         waiter.cancel()
         finally:
+            listener.cancel()
             if self._running:
                 await asyncio.wait(self._running, timeout=grace)
             for task in self._running:

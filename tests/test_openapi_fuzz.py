@@ -18,9 +18,11 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+from starlette.datastructures import State
 
 from msgprofiles.app import create_app
 from msgprofiles.config import Settings
+from msgprofiles.dialects.sentdm import PREFIX, create_sentdm_app
 from tests.brands.test_campaigns import content
 from tests.brands.test_routes import brand_body
 from tests.conftest import Receiver, make_database
@@ -74,9 +76,10 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
         drop()
 
 
-# The document is the app's own (the same one the server serves); loaded at import, since
+# The documents are the app's own (the same ones the server serves); loaded at import, since
 # schemathesis's fixture-based loader does not work with pytest 9.
 schema = schemathesis.openapi.from_dict(create_app(Settings(data_dir=mkdtemp())).openapi())
+sentdm = schemathesis.openapi.from_dict(create_sentdm_app(State()).openapi())
 
 
 @schema.parametrize()
@@ -102,3 +105,26 @@ def test_any_documented_input_gets_a_documented_answer(case, live: Live):
     if case.path_parameters and case.method != "DELETE":  # deleted, the objects would 404
         case.path_parameters = {name: live.ids[name] for name in case.path_parameters}
     case.call_and_validate(base_url=live.url, headers={"x-api-key": live.key}, checks=checks)
+
+
+@sentdm.parametrize()
+@settings(
+    max_examples=15,
+    derandomize=True,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+)
+def test_the_sentdm_dialect_never_answers_a_server_error(case, live: Live):
+    """Its document describes requests only (the SDK is the contract for answers)."""
+    base_url = live.url + PREFIX
+    case.call_and_validate(
+        base_url=base_url, headers={"x-api-key": live.key}, checks=[not_a_server_error]
+    )
+    for header in ("Idempotency-Key", "x-profile-id"):
+        (case.headers or {}).pop(header, None)
+    if case.path_parameters and case.method != "DELETE":
+        ids = {**live.ids, "webhook_id": live.ids["subscription_id"]}
+        case.path_parameters = {name: ids[name] for name in case.path_parameters}
+    case.call_and_validate(
+        base_url=base_url, headers={"x-api-key": live.key}, checks=[not_a_server_error]
+    )

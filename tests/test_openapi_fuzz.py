@@ -4,7 +4,7 @@ status code, content type and body. Each case runs twice: as generated (ids that
 keys that mostly 401) and then with a valid key and the ids of real objects, so that bodies
 and queries reach the services."""
 
-import os
+import contextlib
 from collections.abc import Iterator
 from tempfile import mkdtemp
 
@@ -25,8 +25,8 @@ from msgprofiles.config import Settings
 from msgprofiles.dialects.sentdm import PREFIX, create_sentdm_app
 from tests.brands.test_campaigns import content
 from tests.brands.test_routes import brand_body
-from tests.conftest import Receiver, make_database
-from tests.jobs.test_worker_processes import operator_key, start_server
+from tests.conftest import Receiver
+from tests.jobs.test_worker_processes import live_server
 
 
 class Live:
@@ -43,15 +43,11 @@ class Live:
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
-    directory = tmp_path_factory.mktemp("fuzz")
-    url, drop = make_database(directory, "fuzz")
-    where = ["--data-dir", str(directory), "--database-url", url]
-    key = operator_key(where)
     env = {"MSGPROFILES_RATE_LIMIT": "1000000/second", "MSGPROFILES_ALLOW_PRIVATE_WEBHOOKS": "1"}
-    process, base = start_server(where, env)
-    os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
-    receiver = Receiver()
-    try:
+    with (
+        live_server(tmp_path_factory.mktemp("fuzz"), env) as (base, key),
+        contextlib.closing(Receiver()) as receiver,
+    ):
         live = Live(base, key)
         brand = live.create("/v1/brands", brand_body())
         profile = live.create("/v1/profiles", {"name": "Fuzzed", "brand_id": brand})
@@ -69,11 +65,6 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
         events = httpx.get(f"{base}/v1/events", headers={"x-api-key": key}).json()["data"]
         live.ids["event_id"] = events[0]["id"]
         yield live
-    finally:
-        receiver.close()
-        process.kill()
-        process.wait(10)
-        drop()
 
 
 # The documents are the app's own (the same ones the server serves); loaded at import, since

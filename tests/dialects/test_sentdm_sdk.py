@@ -2,7 +2,6 @@
 base URL and the API key differ from pointing it at Sent.dm."""
 
 import json
-import os
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -15,8 +14,8 @@ from sent_dm.types import ProfileDetail, WebhookResponse
 from sent_dm.types.profiles import BrandCampaign
 from standardwebhooks import Webhook, WebhookVerificationError
 
-from tests.conftest import Receiver, make_database
-from tests.jobs.test_worker_processes import FAST_RETRIES, operator_key, start_server, wait_for
+from tests.conftest import Receiver
+from tests.jobs.test_worker_processes import FAST_RETRIES, live_server, wait_for
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")  # profiles are deprecated
 
@@ -79,18 +78,8 @@ class Server:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    directory = tmp_path_factory.mktemp("sentdm")
-    url, drop = make_database(directory, "sentdm")
-    where = ["--data-dir", str(directory), "--database-url", url]
-    key = operator_key(where)
-    process, base = start_server(where, FAST_RETRIES)
-    os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
-    try:
-        yield Server(base, key)
-    finally:
-        process.kill()
-        process.wait(10)
-        drop()
+    with live_server(tmp_path_factory.mktemp("sentdm"), FAST_RETRIES) as (url, key):
+        yield Server(url, key)
 
 
 @pytest.fixture

@@ -1,16 +1,19 @@
 """Workers as real processes: killed mid-delivery, and several side by side."""
 
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
 import time
+from collections.abc import Iterator
+from pathlib import Path
 
 import asyncpg
 import httpx
 import pytest
 
-from tests.conftest import POSTGRES_SERVER, Receiver
+from tests.conftest import POSTGRES_SERVER, Receiver, make_database
 from tests.test_server import EXECUTABLE, KEY, free_port, serve
 
 FAST_RETRIES = {
@@ -47,6 +50,23 @@ def wait_for(condition, seconds: float = 60) -> None:  # type: ignore[no-untyped
     while not condition():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.1)
+
+
+@contextlib.contextmanager
+def live_server(directory: Path, env: dict[str, str]) -> Iterator[tuple[str, str]]:
+    """A real `msgprofiles serve` on a fresh database of its own: (its URL, the operator's
+    key)."""
+    url, drop = make_database(directory, directory.name)
+    where = ["--data-dir", str(directory), "--database-url", url]
+    key = operator_key(where)
+    process, base = start_server(where, env)
+    os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
+    try:
+        yield base, key
+    finally:
+        process.kill()
+        process.wait(10)
+        drop()
 
 
 def operator_key(args: list[str]) -> str:

@@ -216,6 +216,8 @@ class Worker:
             with contextlib.suppress(Exception):
                 async with self.database.connect() as conn:
                     await conn.execute(_release, {"worker": self.worker_id, "now": utcnow()})
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await listener  # its connection closed
             logger.info("worker_stopped", worker=self.worker_id)
 
     async def run_until_idle(self) -> int:

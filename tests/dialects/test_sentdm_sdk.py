@@ -14,6 +14,7 @@ from sent_dm.types import ProfileDetail, WebhookResponse
 from sent_dm.types.profiles import BrandCampaign
 from standardwebhooks import Webhook, WebhookVerificationError
 
+from tests.brands.test_routes import brand_body
 from tests.conftest import Receiver
 from tests.jobs.test_worker_processes import FAST_RETRIES, live_server, wait_for
 
@@ -177,6 +178,25 @@ def test_profiles_list_and_sandbox(server: Server):
     ids = [p.id for p in listed.profiles or []]
     assert kept is not None and kept.id in ids and dry.id not in ids
     assert listed.pagination.total_count == len(ids) and listed.pagination.has_more is False
+
+
+def test_a_list_shows_each_profiles_brand_own_or_inherited(server: Server):
+    client = server.client(max_retries=0)
+    natives = server.native("GET", "/v1/profiles", params={"limit": 100})["data"]
+    parent = next(p for p in natives if p["is_parent"])
+    brand = server.native("POST", "/v1/brands", json=brand_body(alias="Parent's"))["data"]
+    server.native("PATCH", f"/v1/profiles/{parent['id']}", json={"brand_id": brand["id"]})
+    heir = client.profiles.create(name="Heir", inherit_tcr_brand=True).data
+    own = client.profiles.create(name="Own brand", brand=BRAND).data  # type: ignore[arg-type]
+    bare = client.profiles.create(name="No brand").data
+    assert heir is not None and own is not None and own.brand is not None and bare is not None
+    listed = {p.id: p for p in client.profiles.list().data.profiles or []}  # type: ignore[union-attr]
+    inherited = listed[heir.id].brand
+    assert inherited is not None and inherited.id == brand["id"] and inherited.is_inherited
+    mine = listed[own.id].brand
+    assert mine is not None and mine.id == own.brand.id and mine.is_inherited is False
+    assert listed[bare.id].brand is None
+    assert listed[heir.id] == client.profiles.retrieve(heir.id).data, "list and read agree"
 
 
 def test_errors_arrive_as_the_sdks_exceptions(server: Server):

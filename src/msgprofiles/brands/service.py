@@ -130,6 +130,16 @@ async def brand_row(conn: Connection, organization_id: str, brand_id: str) -> Ro
     return await conn.fetch_one(_get, {"org": organization_id, "brand": brand_id})
 
 
+async def brand_rows(conn: Connection, organization_id: str, brand_ids: set[str]) -> dict[str, Row]:
+    """Live brands of the organization by id, in one query."""
+    if not brand_ids:
+        return {}
+    rows = await conn.fetch_all(
+        select(_t).where(_t.c.organization_id == organization_id, _t.c.id.in_(brand_ids), _live)
+    )
+    return {row["id"]: row for row in rows}
+
+
 async def require_brand(conn: Connection, caller: Caller, brand_id: str) -> Row:
     """A live brand of the caller's organization, or 404."""
     return await _require(conn, caller, brand_id)

@@ -3,6 +3,7 @@
 profile key, or an organization key sending `X-Profile-Id`) sees and changes only that one."""
 
 import dataclasses
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
@@ -447,16 +448,20 @@ async def delete_profile(conn: Connection, caller: Caller, profile_id: str) -> P
     return profile
 
 
-async def profile_brand(
-    conn: Connection, caller: Caller, profile: Profile
-) -> tuple[Brand | None, bool]:
-    """The brand a profile registers under, which its own callers may read: its own, or with
-    inherit_tcr_brand its parent's. Returns (brand or None, inherited)."""
-    inherited = profile.inherit_tcr_brand and not profile.is_parent
-    brand_id = (
-        (await parent_profile(conn, caller.organization_id))["brand_id"]
-        if inherited
-        else profile.brand_id
+async def profile_brands(
+    conn: Connection, caller: Caller, records: Sequence[Profile]
+) -> list[tuple[Brand | None, bool]]:
+    """The brand each profile registers under, which its own callers may read: its own, or
+    with inherit_tcr_brand its parent's; (brand or None, inherited) per profile, in at most
+    two queries whatever their number."""
+    organization_id = caller.organization_id
+    inherits = [p.inherit_tcr_brand and not p.is_parent for p in records]
+    parent_brand = (
+        (await parent_profile(conn, organization_id))["brand_id"] if any(inherits) else None
     )
-    row = brand_id and await brands.brand_row(conn, caller.organization_id, brand_id)
-    return (brands.brand_model(row) if row else None), inherited
+    brand_ids = [parent_brand if i else p.brand_id for p, i in zip(records, inherits, strict=True)]
+    rows = await brands.brand_rows(conn, organization_id, {b for b in brand_ids if b})
+    return [
+        (brands.brand_model(rows[b]) if b in rows else None, i)
+        for b, i in zip(brand_ids, inherits, strict=True)
+    ]

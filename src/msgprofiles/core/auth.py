@@ -16,6 +16,11 @@ class Caller:
     profile_id: str | None = None  # set for keys scoped to one profile
     is_operator: bool = False
 
+    def reaches(self, profile_id: str | None) -> bool:
+        """Whether an object of that profile (None: of the organization) is within this key's
+        reach: a profile-scoped key reaches only its own profile's."""
+        return self.profile_id is None or self.profile_id == profile_id
+
     def require_admin(self) -> None:
         if self.role != "admin":
             raise DomainError(ErrorCode.insufficient_role, "This action needs an admin API key.")

@@ -86,7 +86,7 @@ def _normalize(data: PhoneNumberCreate) -> tuple[str, str]:
 
 async def _require(conn: Connection, caller: Caller, number_id: str) -> Row:
     row = await conn.fetch_one(_get, {"org": caller.organization_id, "num": number_id})
-    if row is None or (caller.profile_id is not None and row["profile_id"] != caller.profile_id):
+    if row is None or not caller.reaches(row["profile_id"]):
         raise not_found(ErrorCode.number_not_found, "number", number_id)
     return row
 

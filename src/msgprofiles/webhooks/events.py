@@ -168,12 +168,16 @@ async def list_events(
     return result.map(_to_model)
 
 
-async def get_event(conn: Connection, caller: Caller, event_id: str) -> Event:
-    """One event; a profile-scoped caller sees its profile's only."""
+async def _event_row(conn: Connection, caller: Caller, event_id: str) -> Row:
+    """An event within the caller's reach (a profile-scoped caller: its profile's), or 404."""
     row = await conn.fetch_one(_get, {"org": caller.organization_id, "evt": event_id})
-    if row is None or (caller.profile_id and row["profile_id"] != caller.profile_id):
+    if row is None or not caller.reaches(row["profile_id"]):
         raise not_found(ErrorCode.event_not_found, "event", event_id)
-    return _to_model(row)
+    return row
+
+
+async def get_event(conn: Connection, caller: Caller, event_id: str) -> Event:
+    return _to_model(await _event_row(conn, caller, event_id))
 
 
 async def redeliver(
@@ -181,9 +185,7 @@ async def redeliver(
 ) -> list[str]:
     """Deliver an event again: to one subscription, or to every one that wants its type."""
     async with conn.transaction():
-        event = await conn.fetch_one(_get, {"org": caller.organization_id, "evt": event_id})
-        if event is None:
-            raise not_found(ErrorCode.event_not_found, "event", event_id)
+        event = await _event_row(conn, caller, event_id)
         targets = [
             s
             for s in await conn.fetch_all(_subscribers, {"org": caller.organization_id})

@@ -59,7 +59,7 @@ _to_model = WebhookSubscription.from_row
 async def _row(conn: Connection, caller: Caller, subscription_id: str) -> Row:
     """A subscription the caller may see: a profile-scoped caller sees its profile's only."""
     row = await conn.fetch_one(_get, {"org": caller.organization_id, "sub": subscription_id})
-    if row is None or (caller.profile_id and row["profile_id"] != caller.profile_id):
+    if row is None or not caller.reaches(row["profile_id"]):
         raise not_found(
             ErrorCode.webhook_subscription_not_found, "webhook subscription", subscription_id
         )

@@ -89,8 +89,8 @@ async def app(settings: Settings) -> AsyncIterator[object]:
     application = create_app(settings)
     async with application.router.lifespan_context(application):
         # The operator first, on the empty database (tests may add organizations directly).
-        async with application.state.database.connect() as conn:
-            created = await bootstrap_operator(conn, application.state.secrets)
+        async with application.state.runtime.database.connect() as conn:
+            created = await bootstrap_operator(conn, application.state.runtime.secrets)
         assert created is not None and created.api_key.secret
         application.state.test_operator_key = created.api_key.secret
         yield application
@@ -105,7 +105,7 @@ async def client(app: object) -> AsyncIterator[httpx.AsyncClient]:
 
 @pytest.fixture(scope="session")
 def database(app: object) -> Database:
-    db: Database = app.state.database  # type: ignore[attr-defined]
+    db: Database = app.state.runtime.database  # type: ignore[attr-defined]
     return db
 
 
@@ -239,7 +239,7 @@ def receiver() -> Iterator[Receiver]:
 
 @pytest.fixture(scope="session")
 def worker(app: object) -> Worker:
-    return Worker(app.state.job_context)  # type: ignore[attr-defined]
+    return Worker(app.state.runtime)  # type: ignore[attr-defined]
 
 
 async def drain(worker: Worker, until: Callable[[], bool]) -> None:

@@ -22,7 +22,7 @@ from starlette.datastructures import State
 
 from msgprofiles.app import create_app
 from msgprofiles.config import Settings
-from msgprofiles.dialects.sentdm import PREFIX, create_sentdm_app
+from msgprofiles.dialects.sentdm import DIALECT as SENTDM
 from tests.brands.test_campaigns import content
 from tests.brands.test_routes import brand_body
 from tests.conftest import Receiver
@@ -70,7 +70,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
 # The documents are the app's own (the same ones the server serves); loaded at import, since
 # schemathesis's fixture-based loader does not work with pytest 9.
 schema = schemathesis.openapi.from_dict(create_app(Settings(data_dir=mkdtemp())).openapi())
-sentdm = schemathesis.openapi.from_dict(create_sentdm_app(State()).openapi())
+sentdm = schemathesis.openapi.from_dict(SENTDM.create_app(State()).openapi())
 
 
 @schema.parametrize()
@@ -107,7 +107,7 @@ def test_any_documented_input_gets_a_documented_answer(case, live: Live):
 )
 def test_the_sentdm_dialect_never_answers_a_server_error(case, live: Live):
     """Its document describes requests only (the SDK is the contract for answers)."""
-    base_url = live.url + PREFIX
+    base_url = live.url + SENTDM.prefix
     case.call_and_validate(
         base_url=base_url, headers={"x-api-key": live.key}, checks=[not_a_server_error]
     )

@@ -2,18 +2,16 @@
 
 import asyncio
 import contextlib
-import random
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
-import httpx
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from starlette.exceptions import HTTPException
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
 from msgprofiles import __version__
 from msgprofiles.api_keys import routes as api_key_routes
@@ -22,24 +20,26 @@ from msgprofiles.brands import routes as brand_routes
 from msgprofiles.campaigns import routes as campaign_routes
 from msgprofiles.config import Settings
 from msgprofiles.core import idempotency
-from msgprofiles.core.crypto import load_secret_box
+from msgprofiles.core.docs import offline_docs
 from msgprofiles.core.errors import DomainError
-from msgprofiles.core.http import http_error, validation_error
+from msgprofiles.core.http import Pipeline, http_error, pipeline_of, validation_error
 from msgprofiles.core.logging import configure_logging, logger
 from msgprofiles.core.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from msgprofiles.core.ratelimit import RateLimiter
 from msgprofiles.core.responses import JSONResponse, domain_error_response
-from msgprofiles.db.database import Database, open_database
+from msgprofiles.db.database import Database
 from msgprofiles.dialects import sentdm
-from msgprofiles.jobs.runner import JobContext, Worker, purge_succeeded
+from msgprofiles.dialects.toolkit import Dialect
+from msgprofiles.jobs.runner import Worker, purge_succeeded
 from msgprofiles.numbers import routes as number_routes
 from msgprofiles.organizations import routes as organization_routes
 from msgprofiles.profiles import routes as profile_routes
 from msgprofiles.profiles.service import act_as_profile
-from msgprofiles.providers import Providers
+from msgprofiles.runtime import open_runtime
 from msgprofiles.webhooks import delivery as _delivery  # noqa: F401  (registers its job)
 from msgprofiles.webhooks import routes as webhook_routes
 from msgprofiles.webhooks.events import purge_events
+from msgprofiles.workflows import routes as workflow_routes
 
 DESCRIPTION = """
 The native API of msgprofiles.
@@ -57,25 +57,29 @@ The native API of msgprofiles.
   `RateLimit-Reset`, and a 429 carries `Retry-After`.
 """
 
+DIALECTS: tuple[Dialect, ...] = (sentdm.DIALECT,)
+"""Every vendor dialect, each a sub-application at its own prefix: adding one is one line."""
+
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     configure_logging(settings.log_level, settings.log_format)
+    rate_limiter = RateLimiter(settings.rate_limit, settings.redis_url)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        database = open_database(
-            settings.resolved_database_url,
-            pool_size=settings.database_pool_size,
-            busy_timeout_ms=settings.sqlite_busy_timeout_ms,
-        )
-        app.state.database = database
-        housekeeping = asyncio.create_task(_housekeeping(database, settings))
-        async with httpx.AsyncClient(follow_redirects=False) as http:
-            context = JobContext(database, settings, app.state.secrets, http, app.state.providers)
-            app.state.job_context = context
+        async with open_runtime(settings) as runtime:
+            app.state.runtime = runtime
+            app.state.pipeline = Pipeline(
+                runtime=runtime,
+                authenticate=authenticate,
+                act_as_profile=act_as_profile,
+                rate_limiter=rate_limiter,
+                idempotency_ttl=timedelta(seconds=settings.idempotency_ttl_seconds),
+            )
+            housekeeping = asyncio.create_task(_housekeeping(runtime.database, settings))
             stop = asyncio.Event()
-            worker = asyncio.create_task(Worker(context).run(stop)) if settings.run_worker else None
+            worker = asyncio.create_task(Worker(runtime).run(stop)) if settings.run_worker else None
             try:
                 yield
             finally:
@@ -85,7 +89,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 housekeeping.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await housekeeping
-                await database.close()
 
     app = FastAPI(
         title="msgprofiles",
@@ -93,17 +96,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         lifespan=lifespan,
         default_response_class=JSONResponse,
+        docs_url=None,
+        redoc_url=None,
     )
-    app.state.settings = settings
-    app.state.authenticate = authenticate
-    app.state.act_as_profile = act_as_profile
-    app.state.random = random.SystemRandom()  # tests put a seeded one here
-    app.state.providers = Providers.sandboxes(
-        settings.sandbox_latency_seconds
-    )  # real adapters plug in here
-    app.state.secrets = load_secret_box(settings.secret_key, settings.data_dir)
-    app.state.rate_limiter = RateLimiter(settings.rate_limit, settings.redis_url)
-    app.state.idempotency_ttl = timedelta(seconds=settings.idempotency_ttl_seconds)
 
     app.include_router(organization_routes.router)
     app.include_router(api_key_routes.router)
@@ -112,13 +107,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(campaign_routes.router)
     app.include_router(number_routes.router)
     app.include_router(webhook_routes.router)
+    app.include_router(workflow_routes.router)
     # Dialects are sub-applications: their routes never slow the native API's matching.
-    app.mount(sentdm.PREFIX, sentdm.create_sentdm_app(app.state))
+    for dialect in DIALECTS:
+        app.mount(dialect.prefix, dialect.create_app(app.state))
+    offline_docs(app)
+
+    @app.get("/", include_in_schema=False)
+    async def root() -> Response:
+        return RedirectResponse("/docs")
 
     @app.get("/health", tags=["Health"])
     async def health(request: Request) -> Response:
         """Liveness and database reachability; no authentication."""
-        ok = await request.app.state.database.ping()
+        ok = await pipeline_of(request).runtime.database.ping()
         return JSONResponse(
             {"status": "ok" if ok else "unavailable", "database": "ok" if ok else "unreachable"},
             status_code=200 if ok else 503,

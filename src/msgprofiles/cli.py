@@ -2,18 +2,18 @@
 
 import asyncio
 import os
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 
 import typer
 import uvicorn
 
+from msgprofiles import __version__
 from msgprofiles.api_keys import service as api_keys
 from msgprofiles.api_keys.schemas import ApiKeyCreate
 from msgprofiles.config import Settings
 from msgprofiles.core.auth import Caller
-from msgprofiles.core.crypto import load_secret_box
 from msgprofiles.core.errors import DomainError
 from msgprofiles.core.logging import configure_logging
 from msgprofiles.core.pagination import PageParams
@@ -21,14 +21,21 @@ from msgprofiles.db.database import Connection, normalize_url, open_database
 from msgprofiles.db.migrate import upgrade
 from msgprofiles.organizations import service as organizations
 from msgprofiles.organizations.schemas import OrganizationCreate
+from msgprofiles.runtime import open_runtime, secret_box
 
+# No rich markup: it would eat the `[env: MSGPROFILES_…]` hints as tags.
 app = typer.Typer(
     help="msgprofiles: the profiles side of a messaging platform.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
 )
-keys_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
-orgs_app = typer.Typer(help="Create and list organizations.", no_args_is_help=True)
+keys_app = typer.Typer(
+    help="Create, list and revoke API keys.", no_args_is_help=True, rich_markup_mode=None
+)
+orgs_app = typer.Typer(
+    help="Create and list organizations.", no_args_is_help=True, rich_markup_mode=None
+)
 app.add_typer(keys_app, name="keys")
 app.add_typer(orgs_app, name="orgs")
 
@@ -62,7 +69,7 @@ def _run(settings: Settings, work: Callable[[Connection], Awaitable[T]]) -> T:
     upgrade(settings.resolved_database_url)
 
     async def go() -> T:
-        database = open_database(settings.resolved_database_url)
+        database = open_database(settings.resolved_database_url, pool_size=1)
         try:
             async with database.connect() as conn:
                 return await work(conn)
@@ -74,6 +81,30 @@ def _run(settings: Settings, work: Callable[[Connection], Awaitable[T]]) -> T:
     except DomainError as error:
         typer.secho(f"error: {error.message} ({error.code})", err=True, fg="red")
         raise typer.Exit(1) from None
+
+
+def _table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> None:
+    """Rows under a header, in tab-separated columns (easy to read, easy to `cut`)."""
+    for row in (header, *rows):
+        typer.echo("\t".join(row))
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"msgprofiles {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """msgprofiles: the profiles side of a messaging platform."""
 
 
 def _as_admin(organization_id: str) -> Caller:
@@ -112,7 +143,7 @@ def serve(
             fg="red",
         )
         raise typer.Exit(2)
-    box = load_secret_box(settings.secret_key, settings.data_dir)
+    box = secret_box(settings)
     created = _run(settings, lambda conn: organizations.bootstrap_operator(conn, box))
     docs = f"{settings.base_url}/docs"
     if created is not None:
@@ -160,24 +191,15 @@ def worker(data_dir: DataDir = None, database_url: DatabaseUrl = None) -> None:
 async def _work(settings: Settings) -> None:
     import signal
 
-    import httpx
-
     from msgprofiles import app  # noqa: F401  (imports every domain: registers their jobs)
-    from msgprofiles.jobs.runner import JobContext, Worker
-    from msgprofiles.providers import Providers
+    from msgprofiles.jobs.runner import Worker
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    database = open_database(settings.resolved_database_url)
-    try:
-        async with httpx.AsyncClient(follow_redirects=False) as http:
-            secrets = load_secret_box(settings.secret_key, settings.data_dir)
-            providers = Providers.sandboxes(settings.sandbox_latency_seconds)
-            await Worker(JobContext(database, settings, secrets, http, providers)).run(stop)
-    finally:
-        await database.close()
+    async with open_runtime(settings) as runtime:
+        await Worker(runtime).run(stop)
 
 
 @app.command()
@@ -218,14 +240,17 @@ def orgs_list(data_dir: DataDir = None, database_url: DatabaseUrl = None) -> Non
     async def work(conn: Connection) -> None:
         caller = await organizations.operator_caller(conn)
         cursor = None
+        rows = []
         while True:
             page = await organizations.list_organizations(conn, caller, PageParams(100, cursor))
-            for org in page.items:
-                operator = "\toperator" if org.is_operator else ""
-                typer.echo(f"{org.id}\t{org.name}\t{org.created_at.isoformat()}{operator}")
+            rows += [
+                (o.id, o.name, o.created_at.isoformat(), "operator" if o.is_operator else "")
+                for o in page.items
+            ]
             if not page.has_more:
-                return
+                break
             cursor = page.next_cursor
+        _table(("ID", "NAME", "CREATED", "OPERATOR"), rows)
 
     _run(_settings(data_dir, database_url), work)
 
@@ -265,14 +290,24 @@ def keys_list(
         caller = _as_admin(org)
         await organizations.get_organization(conn, caller)
         cursor = None
+        rows = []
         while True:
             page = await api_keys.list_api_keys(conn, caller, PageParams(100, cursor))
-            for key in page.items:
-                used = key.last_used_at.isoformat() if key.last_used_at else "never used"
-                typer.echo(f"{key.id}\t{key.role}\t{key.status}\t{key.hint}\t{key.name}\t{used}")
+            rows += [
+                (
+                    key.id,
+                    key.role,
+                    key.status,
+                    key.hint,
+                    key.name,
+                    key.last_used_at.isoformat() if key.last_used_at else "never",
+                )
+                for key in page.items
+            ]
             if not page.has_more:
-                return
+                break
             cursor = page.next_cursor
+        _table(("ID", "ROLE", "STATUS", "HINT", "NAME", "LAST USED"), rows)
 
     _run(_settings(data_dir, database_url), work)
 

@@ -67,7 +67,7 @@ class Settings(BaseSettings):
     )
 
     log_level: Literal["debug", "info", "warning", "error"] = "info"
-    log_format: Literal["json", "console"] = "json"
+    log_format: Literal["json", "console"] | None = None  # None: console on a terminal, else JSON
     access_log: bool = True
 
     @field_validator("database_url")

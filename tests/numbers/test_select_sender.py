@@ -12,10 +12,10 @@ from tests.profiles.test_routes import make_profile
 
 @pytest.fixture
 def seeded(app):
-    previous = app.state.random
-    app.state.random = random.Random(20261124)
+    previous = app.state.runtime.random
+    app.state.runtime.random = random.Random(20261124)
     yield
-    app.state.random = previous
+    app.state.runtime.random = previous
 
 
 async def pool_profile(org: Org, **pool: object) -> dict:

@@ -8,10 +8,10 @@ from sqlalchemy import func, select
 from standardwebhooks import Webhook
 
 from msgprofiles.jobs.models import jobs
-from msgprofiles.profiles.completion import status_logic
 from msgprofiles.providers.carrier import SANDBOX_REFUSED_NUMBER, SANDBOX_UNAVAILABLE_NUMBER
 from msgprofiles.providers.tcr import SANDBOX_REJECTED_TAX_ID
 from msgprofiles.providers.whatsapp import SANDBOX_BANNED_WABA
+from msgprofiles.workflows.completion import status_logic
 from tests.brands.test_campaigns import content
 from tests.brands.test_routes import make_brand
 from tests.conftest import Org, Receiver, create_org

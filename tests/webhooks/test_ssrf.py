@@ -4,7 +4,7 @@ import httpx
 import pytest
 
 from msgprofiles.app import create_app
-from msgprofiles.jobs.runner import JobContext, Worker
+from msgprofiles.jobs.runner import Worker
 from tests.conftest import Org, create_org
 
 
@@ -46,11 +46,7 @@ async def test_delivery_time_checks_refuse_too(guarded, org: Org, receiver):
     created = await org.post("/v1/webhook_subscriptions", {"url": receiver.url})
     assert created.status_code == 201  # the test app allows loopback
     await org.patch("/v1/organization", {"name": "Guarded later"})
-    strict = Worker(
-        JobContext(
-            app.state.database, app.state.settings, app.state.secrets, app.state.job_context.http
-        )
-    )
+    strict = Worker(app.state.runtime)  # the guarded app's: no private targets
     deliveries: list[dict] = []
 
     async def attempted() -> bool:

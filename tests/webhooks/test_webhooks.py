@@ -1,3 +1,5 @@
+import dataclasses
+
 import pytest
 from sqlalchemy import func, select, update
 from standardwebhooks import Webhook, WebhookVerificationError
@@ -274,15 +276,12 @@ async def test_the_catalogue_lists_every_event_type(org: Org):
 
 
 async def test_a_receiver_slower_than_the_timeout_counts_as_a_failure(org: Org, receiver, app):
-    from msgprofiles.jobs.runner import JobContext, Worker
+    from msgprofiles.jobs.runner import Worker
 
-    context = app.state.job_context
+    context = app.state.runtime
     impatient = Worker(
-        JobContext(
-            context.database,
-            context.settings.model_copy(update={"webhook_timeout_seconds": 0.2}),
-            context.secrets,
-            context.http,
+        dataclasses.replace(
+            context, settings=context.settings.model_copy(update={"webhook_timeout_seconds": 0.2})
         )
     )
     receiver.delay = 1.0
@@ -370,7 +369,7 @@ async def test_a_stopping_worker_hands_back_the_jobs_it_could_not_finish(
     await subscribe(org, receiver)
     await org.patch("/v1/organization", {"name": "Interrupted"})
     stop = asyncio.Event()
-    worker = Worker(app.state.job_context)
+    worker = Worker(app.state.runtime)
     running = asyncio.create_task(worker.run(stop, grace=0.1))
     async with asyncio.timeout(10):
         while not worker._running:  # noqa: ASYNC110 (poll the worker, with a deadline)

@@ -4,7 +4,7 @@ from fastapi import APIRouter, Depends, Query, Response
 
 from msgprofiles.api_keys import service
 from msgprofiles.api_keys.schemas import ApiKey, ApiKeyCreate, ApiKeyWithSecret
-from msgprofiles.core.http import ERROR_RESPONSES, ApiRoute, Ctx
+from msgprofiles.core.http import ERROR_RESPONSES, AdminCtx, ApiRoute, Ctx
 from msgprofiles.core.pagination import PageParams, page_params
 from msgprofiles.core.schemas import Envelope, ListEnvelope
 
@@ -14,11 +14,10 @@ router = APIRouter(
 
 
 @router.post("", status_code=201, response_model=Envelope[ApiKeyWithSecret])
-async def create_api_key(body: ApiKeyCreate, ctx: Ctx) -> Response:
+async def create_api_key(body: ApiKeyCreate, ctx: AdminCtx) -> Response:
     """Create an API key for your organization (admin keys only). The `secret` is in this
     response only: msgprofiles keeps just a hash of it."""
     ctx.caller.require_organization_scope()
-    ctx.caller.require_admin()
     return ctx.ok(await service.create_api_key(ctx.conn, ctx.caller, body), 201)
 
 
@@ -41,9 +40,8 @@ async def get_api_key(key_id: str, ctx: Ctx) -> Response:
 
 
 @router.delete("/{key_id}", response_model=Envelope[ApiKey])
-async def revoke_api_key(key_id: str, ctx: Ctx) -> Response:
+async def revoke_api_key(key_id: str, ctx: AdminCtx) -> Response:
     """Revoke an API key (admin keys only). It stops working at once; the record stays, with
     `status: revoked`."""
     ctx.caller.require_organization_scope()
-    ctx.caller.require_admin()
     return ctx.ok(await service.revoke_api_key(ctx.conn, ctx.caller, key_id))

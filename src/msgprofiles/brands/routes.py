@@ -4,7 +4,7 @@ from fastapi import APIRouter, Depends, Query, Response
 
 from msgprofiles.brands import service
 from msgprofiles.brands.schemas import Brand, BrandCreate, BrandUpdate, EntityType, Vertical
-from msgprofiles.core.http import ERROR_RESPONSES, ApiRoute, Ctx
+from msgprofiles.core.http import ERROR_RESPONSES, AdminCtx, ApiRoute, Ctx
 from msgprofiles.core.pagination import PageParams, page_params
 from msgprofiles.core.schemas import Envelope, ListEnvelope
 
@@ -14,9 +14,8 @@ router = APIRouter(
 
 
 @router.post("", status_code=201, response_model=Envelope[Brand])
-async def create_brand(body: BrandCreate, ctx: Ctx) -> Response:
+async def create_brand(body: BrandCreate, ctx: AdminCtx) -> Response:
     """Create a brand (KYC). The organization's first brand is PRIMARY. Admin keys."""
-    ctx.caller.require_admin()
     return ctx.ok(await service.create_brand(ctx.conn, ctx.caller, body), 201)
 
 
@@ -42,23 +41,20 @@ async def get_brand(brand_id: str, ctx: Ctx) -> Response:
 
 
 @router.patch("/{brand_id}", response_model=Envelope[Brand])
-async def update_brand(brand_id: str, body: BrandUpdate, ctx: Ctx) -> Response:
+async def update_brand(brand_id: str, body: BrandUpdate, ctx: AdminCtx) -> Response:
     """Change the fields sent. After TCR submission only the alias may change (409
     `brand_locked`). Admin keys."""
-    ctx.caller.require_admin()
     return ctx.ok(await service.update_brand(ctx.conn, ctx.caller, brand_id, body))
 
 
 @router.delete("/{brand_id}", response_model=Envelope[Brand])
-async def delete_brand(brand_id: str, ctx: Ctx) -> Response:
+async def delete_brand(brand_id: str, ctx: AdminCtx) -> Response:
     """Delete a secondary brand (the primary one stays: 409). Admin keys."""
-    ctx.caller.require_admin()
     return ctx.ok(await service.delete_brand(ctx.conn, ctx.caller, brand_id))
 
 
 @router.post("/{brand_id}/submit", status_code=202, response_model=Envelope[Brand])
-async def submit_brand(brand_id: str, ctx: Ctx) -> Response:
+async def submit_brand(brand_id: str, ctx: AdminCtx) -> Response:
     """Submit the brand to TCR: its KYC details freeze, registration runs in the background
     and ends in `brand.verified`, `brand.unverified` or `brand.rejected`. Admin keys."""
-    ctx.caller.require_admin()
     return ctx.ok(await service.submit_brand(ctx.conn, ctx.caller, brand_id), 202)

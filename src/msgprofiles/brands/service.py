@@ -15,9 +15,10 @@ from msgprofiles.core.ids import new_id
 from msgprofiles.core.pagination import Page, PageParams, fetch_page
 from msgprofiles.core.time import utcnow
 from msgprofiles.db.database import Connection, Row, prepare
-from msgprofiles.jobs.runner import JobContext, enqueue, handler
+from msgprofiles.jobs.runner import enqueue, handler
 from msgprofiles.organizations.models import organizations
 from msgprofiles.providers.tcr import BrandSubmission, RegistrationRejected
+from msgprofiles.runtime import Runtime
 from msgprofiles.webhooks.events import emit, register_event_type
 
 for _type, _text in {
@@ -65,6 +66,16 @@ _OPTIONAL = (
     "notes",
     "phone_number_prefix",
 )
+
+
+def submitted(row: Mapping[str, Any]) -> bool:
+    """Submitted to TCR: registered, or on its way (its KYC fields are frozen)."""
+    return row["registration_status"] in _LOCKED_STATUSES
+
+
+def registered(row: Mapping[str, Any]) -> bool:
+    """TCR registered the brand: its campaigns can be reviewed."""
+    return bool(row["registration_status"] == "registered")
 
 
 def brand_model(row: Mapping[str, Any]) -> Brand:
@@ -238,7 +249,7 @@ async def update_brand(
     async with conn.transaction():
         current = dict(await _require(conn, caller, brand_id))
         frozen = sorted(set(changes) - _OURS)
-        if frozen and current["registration_status"] in _LOCKED_STATUSES:
+        if frozen and submitted(current):
             raise DomainError(
                 ErrorCode.brand_locked,
                 "This brand was submitted to TCR: its KYC details cannot change.",
@@ -318,7 +329,7 @@ async def submit_brand(conn: Connection, caller: Caller, brand_id: str) -> Brand
     caller.require_organization_scope()
     async with conn.transaction():
         row = await _require(conn, caller, brand_id)
-        if row["registration_status"] in _LOCKED_STATUSES:
+        if submitted(row):
             raise DomainError(ErrorCode.brand_locked, "This brand was already submitted to TCR.")
         if missing := missing_for_submission(row):
             raise brand_incomplete(missing)
@@ -328,7 +339,7 @@ async def submit_brand(conn: Connection, caller: Caller, brand_id: str) -> Brand
     return brand
 
 
-async def register_pending(context: JobContext, organization_id: str, brand_id: str) -> Row | None:
+async def register_pending(context: Runtime, organization_id: str, brand_id: str) -> Row | None:
     """Register a pending brand with TCR (outside any transaction) and record the outcome.
     Safe to run twice, or side by side: the first outcome recorded wins. Returns the brand
     as it is afterwards."""
@@ -373,5 +384,5 @@ async def register_pending(context: JobContext, organization_id: str, brand_id: 
 
 
 @handler(REGISTER_JOB)
-async def register(context: JobContext, job: Row) -> None:
+async def register(context: Runtime, job: Row) -> None:
     await register_pending(context, job["organization_id"], job["payload"]["brand_id"])

@@ -4,7 +4,7 @@ from fastapi import APIRouter, Depends, Response
 
 from msgprofiles.campaigns import service
 from msgprofiles.campaigns.schemas import Campaign, CampaignContent
-from msgprofiles.core.http import ERROR_RESPONSES, ApiRoute, Ctx
+from msgprofiles.core.http import ERROR_RESPONSES, AdminCtx, ApiRoute, Ctx
 from msgprofiles.core.pagination import PageParams, page_params
 from msgprofiles.core.schemas import Envelope, ListEnvelope
 
@@ -18,9 +18,8 @@ ONE = "/{campaign_id}"
 
 
 @router.post("", status_code=201, response_model=Envelope[Campaign])
-async def create_campaign(profile_id: str, body: CampaignContent, ctx: Ctx) -> Response:
+async def create_campaign(profile_id: str, body: CampaignContent, ctx: AdminCtx) -> Response:
     """Add a 10DLC campaign under the profile's brand (its own or its parent's). Admin keys."""
-    ctx.caller.require_admin()
     return ctx.ok(await service.create_campaign(ctx.conn, ctx.caller, profile_id, body), 201)
 
 
@@ -40,27 +39,24 @@ async def get_campaign(profile_id: str, campaign_id: str, ctx: Ctx) -> Response:
 
 @router.put(ONE, response_model=Envelope[Campaign])
 async def replace_campaign(
-    profile_id: str, campaign_id: str, body: CampaignContent, ctx: Ctx
+    profile_id: str, campaign_id: str, body: CampaignContent, ctx: AdminCtx
 ) -> Response:
     """Replace the whole campaign; refused (409 `campaign_locked`) while it is under review
     or approved. A rejected campaign becomes a draft again. Admin keys."""
-    ctx.caller.require_admin()
     replaced = await service.replace_campaign(ctx.conn, ctx.caller, profile_id, campaign_id, body)
     return ctx.ok(replaced)
 
 
 @router.delete(ONE, response_model=Envelope[Campaign])
-async def delete_campaign(profile_id: str, campaign_id: str, ctx: Ctx) -> Response:
+async def delete_campaign(profile_id: str, campaign_id: str, ctx: AdminCtx) -> Response:
     """Delete one of the profile's own campaigns. Admin keys."""
-    ctx.caller.require_admin()
     return ctx.ok(await service.delete_campaign(ctx.conn, ctx.caller, profile_id, campaign_id))
 
 
 @router.post(ONE + "/submit", status_code=202, response_model=Envelope[Campaign])
-async def submit_campaign(profile_id: str, campaign_id: str, ctx: Ctx) -> Response:
+async def submit_campaign(profile_id: str, campaign_id: str, ctx: AdminCtx) -> Response:
     """Send the campaign to TCR review (status `pending_review`); it ends `approved` or
     `rejected`, with an event. Its brand must be registered or submitted (409
     `brand_not_registered`). Admin keys."""
-    ctx.caller.require_admin()
     submitted = await service.submit_campaign(ctx.conn, ctx.caller, profile_id, campaign_id)
     return ctx.ok(submitted, 202)

@@ -7,8 +7,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
 
-from msgprofiles.brands.models import brands
-from msgprofiles.brands.service import require_brand
+from msgprofiles.brands import service as brands
 from msgprofiles.campaigns.models import campaigns
 from msgprofiles.campaigns.schemas import Campaign, CampaignContent
 from msgprofiles.core.auth import Caller
@@ -17,9 +16,10 @@ from msgprofiles.core.ids import new_id
 from msgprofiles.core.pagination import Page, PageParams, fetch_page
 from msgprofiles.core.time import utcnow
 from msgprofiles.db.database import Connection, Row, prepare
-from msgprofiles.jobs.runner import JobContext, Retry, enqueue, handler
-from msgprofiles.profiles.service import parent_profile, require_profile
+from msgprofiles.jobs.runner import Retry, enqueue, handler
+from msgprofiles.profiles.service import brand_ids_of, parent_profile, require_profile
 from msgprofiles.providers.tcr import CampaignSubmission, RegistrationRejected
+from msgprofiles.runtime import Runtime
 from msgprofiles.webhooks.events import emit, register_event_type
 
 for _type, _text in {
@@ -40,11 +40,6 @@ _live = _t.c.deleted_at.is_(None)
 _insert = prepare(insert(_t))
 _get = prepare(
     select(_t).where(_t.c.organization_id == bindparam("org"), _t.c.id == bindparam("camp"), _live)
-)
-_brand = prepare(
-    select(brands).where(
-        brands.c.organization_id == bindparam("org"), brands.c.id == bindparam("brand")
-    )
 )
 
 
@@ -71,10 +66,7 @@ def _locked() -> DomainError:
 
 async def brand_of(conn: Connection, caller: Caller, profile: Row) -> str:
     """The brand a profile's campaigns register under: its own, or its parent's."""
-    if profile["inherit_tcr_brand"] and not profile["is_parent"]:
-        brand_id = (await parent_profile(conn, caller.organization_id))["brand_id"]
-    else:
-        brand_id = profile["brand_id"]
+    [(brand_id, _)] = await brand_ids_of(conn, caller.organization_id, [profile])
     if brand_id is None:
         raise DomainError(
             ErrorCode.brand_required,
@@ -229,8 +221,8 @@ async def submit_campaign(
         _, row = await _campaign(conn, caller, profile_id, campaign_id, own=True)
         if row["status"] not in _EDITABLE:
             raise DomainError(ErrorCode.campaign_locked, "This campaign was already submitted.")
-        brand = await require_brand(conn, caller, row["brand_id"])
-        if brand["registration_status"] not in ("pending", "registered"):
+        brand = await brands.require_brand(conn, caller, row["brand_id"])
+        if not brands.submitted(brand):
             raise DomainError(
                 ErrorCode.brand_not_registered,
                 "TCR reviews campaigns of registered brands: submit the brand first "
@@ -246,9 +238,7 @@ class BrandNotRegisteredYet(Exception):
     """The campaign's brand is still being registered: try again shortly."""
 
 
-async def register_pending(
-    context: JobContext, organization_id: str, campaign_id: str
-) -> Row | None:
+async def register_pending(context: Runtime, organization_id: str, campaign_id: str) -> Row | None:
     """Have TCR review a campaign under review (outside any transaction) and record the
     outcome. Safe to run twice; the first outcome recorded wins. Returns the campaign as it
     is afterwards (None if it is gone)."""
@@ -257,10 +247,11 @@ async def register_pending(
         row = await conn.fetch_one(_get, params)
         if row is None or row["status"] != "pending_review":
             return row
-        brand = await conn.fetch_one(_brand, {"org": organization_id, "brand": row["brand_id"]})
+        # A brand deleted meanwhile is no brand: TCR would refuse its campaigns too.
+        brand = await brands.brand_row(conn, organization_id, row["brand_id"])
     changes: dict[str, Any]
-    if brand is None or brand["registration_status"] != "registered":
-        if brand is not None and brand["registration_status"] == "pending":
+    if brand is None or not brands.registered(brand):
+        if brand is not None and brands.submitted(brand):
             raise BrandNotRegisteredYet(brand["id"])
         changes = {"status": "rejected", "rejection_reason": "The brand is not registered."}
     else:
@@ -293,7 +284,7 @@ async def register_pending(
 
 
 @handler(REGISTER_JOB)
-async def register(context: JobContext, job: Row) -> None:
+async def register(context: Runtime, job: Row) -> None:
     try:
         await register_pending(context, job["organization_id"], job["payload"]["campaign_id"])
     except BrandNotRegisteredYet:

@@ -12,7 +12,7 @@ import re
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 from fastapi import Depends, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -25,13 +25,33 @@ from msgprofiles.core import idempotency
 from msgprofiles.core.auth import Caller
 from msgprofiles.core.errors import DomainError, ErrorCode
 from msgprofiles.core.pagination import Page
-from msgprofiles.core.ratelimit import RateLimitState
+from msgprofiles.core.ratelimit import RateLimiter, RateLimitState
 from msgprofiles.core.responses import JSONResponse, domain_error_response
 from msgprofiles.core.schemas import ErrorEnvelope
-from msgprofiles.db.database import Connection, Database
+from msgprofiles.db.database import Connection
+from msgprofiles.runtime import Runtime
 
 Authenticator = Callable[[Connection, str], Awaitable[Caller]]
-"""Turns an API key secret into a Caller, or raises DomainError (wired by app.py)."""
+"""Turns an API key secret into a Caller, or raises DomainError."""
+ProfileActor = Callable[[Connection, Caller, str], Awaitable[Caller]]
+"""`X-Profile-Id`: the caller narrowed to one of its organization's profiles, or raises."""
+
+
+@dataclass(frozen=True, slots=True)
+class Pipeline:
+    """What every request passes through, wired once by app.py and shared with the dialect
+    sub-applications: core names the functions it needs, the domains provide them."""
+
+    runtime: Runtime
+    authenticate: Authenticator
+    act_as_profile: ProfileActor
+    rate_limiter: RateLimiter
+    idempotency_ttl: timedelta
+
+
+def pipeline_of(request: Request) -> Pipeline:
+    return cast(Pipeline, request.app.state.pipeline)
+
 
 _IDEMPOTENT_METHODS = frozenset({"POST", "PATCH"})
 _BODY_METHODS = frozenset({"POST", "PATCH", "PUT"})
@@ -70,8 +90,7 @@ class ApiRoute(APIRoute):
         handler = super().get_route_handler()
 
         async def route(request: Request) -> Response:
-            state = request.app.state
-            database: Database = state.database
+            pipeline = pipeline_of(request)
             rate: RateLimitState | None = None
             try:
                 sandbox = False
@@ -83,11 +102,11 @@ class ApiRoute(APIRoute):
                 _refuse_nul(request, body)
                 if body:
                     request, sandbox = _without_sandbox_flag(request, body)
-                async with database.connect() as conn:
+                async with pipeline.runtime.database.connect() as conn:
                     request.state.conn = conn
-                    caller = await self._resolve_caller(request, conn, state.authenticate)
+                    caller = await self._resolve_caller(request, conn, pipeline)
                     if caller is not None:
-                        rate = await state.rate_limiter.hit(caller.key_id or "cli")
+                        rate = await pipeline.rate_limiter.hit(caller.key_id or "cli")
                         if not rate.allowed:
                             raise DomainError(
                                 ErrorCode.rate_limited,
@@ -106,7 +125,7 @@ class ApiRoute(APIRoute):
                         response = await handler(request)
                     else:
                         response = await self._run_idempotent(
-                            request, conn, caller, key, handler, state.idempotency_ttl
+                            request, conn, caller, key, handler, pipeline.idempotency_ttl
                         )
             except DomainError as error:
                 response = self.render_error(request, error)
@@ -122,7 +141,7 @@ class ApiRoute(APIRoute):
 
     @classmethod
     async def _resolve_caller(
-        cls, request: Request, conn: Connection, authenticate: Authenticator
+        cls, request: Request, conn: Connection, pipeline: Pipeline
     ) -> Caller | None:
         """Authenticate once per request. A missing or bad key is remembered, not raised:
         only routes that depend on `current_context` refuse it (the request state is also
@@ -133,13 +152,13 @@ class ApiRoute(APIRoute):
         if secret is None:
             return None
         try:
-            caller = await authenticate(conn, secret)
+            caller = await pipeline.authenticate(conn, secret)
         except DomainError as error:
             request.state.auth_error = error
             return None
         profile_id = request.headers.get("x-profile-id")
         if profile_id:  # an organization key acting for one of its profiles
-            caller = await request.app.state.act_as_profile(conn, caller, profile_id)
+            caller = await pipeline.act_as_profile(conn, caller, profile_id)
         request.state.caller = caller
         return caller
 
@@ -266,13 +285,14 @@ class _RollBack(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Context:
-    """What a route needs from its request: the caller, the request's one connection, and
-    the request id for the envelope. One dependency instead of three: each FastAPI
-    dependency costs time on every request."""
+    """What a route needs from its request: the caller, the request's one connection, the
+    request id for the envelope and the process's runtime (settings, secrets, providers). One
+    dependency instead of four: each FastAPI dependency costs time on every request."""
 
     caller: Caller
     conn: Connection
     request_id: str
+    runtime: Runtime
 
     def ok(self, data: BaseModel | list[Any], status_code: int = 200) -> Response:
         """The success envelope. Routes declare `response_model` for the docs and return
@@ -300,10 +320,20 @@ async def current_context(request: Request) -> Context:
             ErrorCode.unauthenticated,
             "Send an API key as `Authorization: Bearer <key>` or `x-api-key: <key>`.",
         )
-    return Context(caller, state.conn, state.request_id)
+    return Context(caller, state.conn, state.request_id, pipeline_of(request).runtime)
+
+
+async def admin_context(request: Request) -> Context:
+    """FastAPI dependency: as `current_context`, and 403 unless the key's role is admin."""
+    context = await current_context(request)
+    context.caller.require_admin()
+    return context
 
 
 Ctx = Annotated[Context, Depends(current_context)]
+"""Any valid API key (reads, and the few writes a member may make)."""
+AdminCtx = Annotated[Context, Depends(admin_context)]
+"""An admin API key: every route that changes configuration declares this one."""
 
 
 def validation_error(errors: Any) -> DomainError:

@@ -39,7 +39,11 @@ class _Stdout:
         sys.stdout.flush()
 
 
-def configure_logging(level: str = "info", fmt: str = "json") -> None:
+def configure_logging(level: str = "info", fmt: str | None = None) -> None:
+    """JSON lines for log collectors, readable lines for a person at a terminal; `fmt` (the
+    MSGPROFILES_LOG_FORMAT setting) wins over that guess."""
+    if fmt is None:
+        fmt = "console" if sys.stdout.isatty() else "json"
     renderer = _redacting(_json if fmt == "json" else structlog.dev.ConsoleRenderer(colors=False))
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,

@@ -16,36 +16,20 @@ import socket
 import traceback
 import weakref
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-import httpx
 from sqlalchemy import and_, bindparam, delete, insert, or_, select, update
 
-from msgprofiles.config import Settings
-from msgprofiles.core.crypto import SecretBox
 from msgprofiles.core.ids import new_id
 from msgprofiles.core.logging import logger
 from msgprofiles.core.time import utcnow
-from msgprofiles.db.database import Connection, Database, Row, prepare
+from msgprofiles.db.database import Connection, Row, prepare
 from msgprofiles.db.types import UTCDateTime
 from msgprofiles.jobs.models import jobs
-from msgprofiles.providers import Providers
+from msgprofiles.runtime import Runtime
 
-
-@dataclass(frozen=True)
-class JobContext:
-    """What every handler may use; made once per worker."""
-
-    database: Database
-    settings: Settings
-    secrets: SecretBox
-    http: httpx.AsyncClient
-    providers: Providers = field(default_factory=Providers)
-
-
-Handler = Callable[[JobContext, Row], Awaitable[None]]
+Handler = Callable[[Runtime, Row], Awaitable[None]]
 HANDLERS: dict[str, Handler] = {}
 _LOCAL_WORKERS: "weakref.WeakSet[Worker]" = weakref.WeakSet()
 JOBS_CHANNEL = "msgprofiles_jobs"
@@ -170,7 +154,7 @@ class Worker:
     """Claims and runs due jobs until stopped. `serve` runs one in-process; `msgprofiles
     worker` runs one as a process of its own."""
 
-    def __init__(self, context: JobContext) -> None:
+    def __init__(self, context: Runtime) -> None:
         settings = context.settings
         self.context = context
         self.database = context.database

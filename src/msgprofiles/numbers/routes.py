@@ -2,7 +2,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Response
 
-from msgprofiles.core.http import ERROR_RESPONSES, ApiRoute, Ctx
+from msgprofiles.core.http import ERROR_RESPONSES, AdminCtx, ApiRoute, Ctx
 from msgprofiles.core.pagination import PageParams, page_params
 from msgprofiles.core.schemas import Envelope, ListEnvelope
 from msgprofiles.numbers import service
@@ -14,9 +14,8 @@ router = APIRouter(
 
 
 @router.post("", status_code=201, response_model=Envelope[PhoneNumber])
-async def create_number(body: PhoneNumberCreate, ctx: Ctx) -> Response:
+async def create_number(body: PhoneNumberCreate, ctx: AdminCtx) -> Response:
     """Add a number the organization leases, optionally assigned to a profile. Admin keys."""
-    ctx.caller.require_admin()
     return ctx.ok(await service.create_number(ctx.conn, ctx.caller, body), 201)
 
 
@@ -33,14 +32,12 @@ async def get_number(number_id: str, ctx: Ctx) -> Response:
 
 
 @router.patch("/{number_id}", response_model=Envelope[PhoneNumber])
-async def update_number(number_id: str, body: PhoneNumberUpdate, ctx: Ctx) -> Response:
+async def update_number(number_id: str, body: PhoneNumberUpdate, ctx: AdminCtx) -> Response:
     """Change a number's health or the profile it belongs to. Admin keys."""
-    ctx.caller.require_admin()
     return ctx.ok(await service.update_number(ctx.conn, ctx.caller, number_id, body))
 
 
 @router.delete("/{number_id}", response_model=Envelope[PhoneNumber])
-async def release_number(number_id: str, ctx: Ctx) -> Response:
+async def release_number(number_id: str, ctx: AdminCtx) -> Response:
     """Release a number. Admin keys."""
-    ctx.caller.require_admin()
     return ctx.ok(await service.release_number(ctx.conn, ctx.caller, number_id))

@@ -1,8 +1,8 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Response
 
-from msgprofiles.core.http import ERROR_RESPONSES, ApiRoute, Ctx
+from msgprofiles.core.http import ERROR_RESPONSES, AdminCtx, ApiRoute, Ctx
 from msgprofiles.core.pagination import PageParams, page_params
 from msgprofiles.core.schemas import Envelope, ListEnvelope
 from msgprofiles.organizations import service
@@ -41,25 +41,21 @@ async def get_organization(ctx: Ctx) -> Response:
 
 
 @router.patch("/organization", response_model=Envelope[Organization])
-async def update_organization(body: OrganizationUpdate, ctx: Ctx, request: Request) -> Response:
+async def update_organization(body: OrganizationUpdate, ctx: AdminCtx) -> Response:
     """Change your organization's name, email, metadata or WhatsApp Business Account (admin
     keys only). The account's access token is stored encrypted and never returned."""
     ctx.caller.require_organization_scope()
-    ctx.caller.require_admin()
-    box = request.app.state.secrets
+    box = ctx.runtime.secrets
     return ctx.ok(await service.update_organization(ctx.conn, ctx.caller, body, box))
 
 
 @router.post("/organization/callback_secret", response_model=Envelope[SigningSecret])
-async def rotate_callback_secret(
-    ctx: Ctx, request: Request, body: RotateSecret | None = None
-) -> Response:
+async def rotate_callback_secret(ctx: AdminCtx, body: RotateSecret | None = None) -> Response:
     """A new secret for the signed results msgprofiles POSTs to the URLs you give it (profile
     completion), shown once. The first one is also shown by the first
     `POST /v1/profiles/{id}/complete`. The old secret keeps signing alongside the new one for
     the grace period (default 24 h). Admin keys."""
-    ctx.caller.require_admin()
-    box = request.app.state.secrets
+    box = ctx.runtime.secrets
     return ctx.ok(
         await service.rotate_callback_secret(ctx.conn, ctx.caller, body or RotateSecret(), box)
     )

@@ -3,7 +3,7 @@
 profile key, or an organization key sending `X-Profile-Id`) sees and changes only that one."""
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
@@ -106,6 +106,49 @@ async def parent_profile(conn: Connection, organization_id: str) -> Row:
     row = await conn.fetch_one(_parent, {"org": organization_id})
     assert row is not None, f"{organization_id} has no parent profile"
     return row
+
+
+_any = prepare(
+    select(_t).where(_t.c.organization_id == bindparam("org"), _t.c.id == bindparam("prof"))
+)
+_set_status = prepare(
+    update(_t)
+    .where(_t.c.organization_id == bindparam("org"), _t.c.id == bindparam("prof"))
+    .values(status=bindparam("new_status"), updated_at=bindparam("now"))
+)
+
+
+async def profile_row(conn: Connection, organization_id: str, profile_id: str) -> Row | None:
+    """A profile of the organization as stored, deleted ones too (background work)."""
+    return await conn.fetch_one(_any, {"org": organization_id, "prof": profile_id})
+
+
+async def set_profile_status(
+    conn: Connection, organization_id: str, profile_id: str, status: str
+) -> None:
+    """Record the compliance status a workflow reached, in the caller's transaction."""
+    params = {"org": organization_id, "prof": profile_id, "new_status": status, "now": utcnow()}
+    await conn.execute(_set_status, params)
+
+
+def inherits_brand(profile: Mapping[str, Any]) -> bool:
+    """A child profile with inherit_tcr_brand registers under its parent's brand."""
+    return bool(profile["inherit_tcr_brand"]) and not profile["is_parent"]
+
+
+async def brand_ids_of(
+    conn: Connection, organization_id: str, profiles: Sequence[Mapping[str, Any]]
+) -> list[tuple[str | None, bool]]:
+    """The brand each profile registers under — its own, or its parent's when it inherits —
+    with whether it is inherited; one query for the parent, whatever the number."""
+    inherits = [inherits_brand(profile) for profile in profiles]
+    parent_brand = (
+        (await parent_profile(conn, organization_id))["brand_id"] if any(inherits) else None
+    )
+    return [
+        (parent_brand if inherited else profile["brand_id"], inherited)
+        for profile, inherited in zip(profiles, inherits, strict=True)
+    ]
 
 
 async def act_as_profile(conn: Connection, caller: Caller, profile_id: str) -> Caller:
@@ -451,17 +494,12 @@ async def delete_profile(conn: Connection, caller: Caller, profile_id: str) -> P
 async def profile_brands(
     conn: Connection, caller: Caller, records: Sequence[Profile]
 ) -> list[tuple[Brand | None, bool]]:
-    """The brand each profile registers under, which its own callers may read: its own, or
-    with inherit_tcr_brand its parent's; (brand or None, inherited) per profile, in at most
-    two queries whatever their number."""
+    """The brand each profile registers under, which its own callers may read, with whether
+    it is inherited; in at most two queries whatever their number."""
     organization_id = caller.organization_id
-    inherits = [p.inherit_tcr_brand and not p.is_parent for p in records]
-    parent_brand = (
-        (await parent_profile(conn, organization_id))["brand_id"] if any(inherits) else None
+    fields = ("brand_id", "inherit_tcr_brand", "is_parent")
+    used = await brand_ids_of(
+        conn, organization_id, [{f: getattr(p, f) for f in fields} for p in records]
     )
-    brand_ids = [parent_brand if i else p.brand_id for p, i in zip(records, inherits, strict=True)]
-    rows = await brands.brand_rows(conn, organization_id, {b for b in brand_ids if b})
-    return [
-        (brands.brand_model(rows[b]) if b in rows else None, i)
-        for b, i in zip(brand_ids, inherits, strict=True)
-    ]
+    rows = await brands.brand_rows(conn, organization_id, {b for b, _ in used if b})
+    return [(brands.brand_model(rows[b]) if b in rows else None, i) for b, i in used]

@@ -1,31 +1,23 @@
 """Sending one delivery: the `webhook.deliver` job.
 
-Deliveries follow Standard Webhooks: headers `webhook-id` (the event id, stable across retries
-so receivers can de-duplicate), `webhook-timestamp` and `webhook-signature`, body
-`{id, type, created_at, data}`. A 2xx is success; anything else, or no answer within the
-timeout, is retried on `settings.webhook_retry_schedule` with ±20 % jitter (about a day by
-default), then the delivery is failed. A subscription whose deliveries have all failed for
-`webhook_disable_after_days` is disabled, and an event says so."""
+The body and signature headers are the subscription's payload format (`formats`); the POST,
+its SSRF check, timeout and retry schedule are `core.outbound`'s. A 2xx is success; anything
+else is retried on the schedule (about a day by default), then the delivery is failed. A
+subscription whose deliveries have all failed for `webhook_disable_after_days` is disabled,
+and an event says so."""
 
-import asyncio
-import ipaddress
-import json
-import random
-import socket
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from urllib.parse import urlsplit
+from datetime import timedelta
 
 from sqlalchemy import bindparam, func, insert, select, update
-from standardwebhooks import Webhook
 
-from msgprofiles.core.errors import DomainError, ErrorCode
+from msgprofiles.core.outbound import post_signed, retry_delay, signing_secrets
 from msgprofiles.core.time import utcnow
 from msgprofiles.db.database import Connection, Row, prepare
-from msgprofiles.jobs.runner import JobContext, Retry, handler
+from msgprofiles.jobs.runner import Retry, handler
+from msgprofiles.runtime import Runtime
 from msgprofiles.webhooks import events as event_log
+from msgprofiles.webhooks.formats import FORMATS, Message
 from msgprofiles.webhooks.models import (
     events,
     webhook_deliveries,
@@ -103,158 +95,8 @@ _disable = prepare(
 _get_subscription = prepare(select(_s).where(_this_subscription))
 
 
-def _is_public(address: str) -> bool:
-    ip = ipaddress.ip_address(address)
-    return not (
-        ip.is_private
-        or ip.is_loopback
-        or ip.is_link_local
-        or ip.is_multicast
-        or ip.is_reserved
-        or ip.is_unspecified
-    )
-
-
-async def check_url(url: str, allow_private: bool) -> None:
-    """Refuse URLs that are not http(s), or that point at this network (SSRF): private,
-    loopback and link-local addresses, unless the operator allows them."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise DomainError(ErrorCode.webhook_url_not_allowed, "Webhook URLs must be http(s).")
-    if allow_private:
-        return
-    try:
-        infos = await asyncio.get_running_loop().getaddrinfo(
-            parts.hostname,
-            parts.port or (443 if parts.scheme == "https" else 80),
-            type=socket.SOCK_STREAM,
-        )
-    except OSError as error:
-        raise DomainError(
-            ErrorCode.webhook_url_not_allowed, f"The host {parts.hostname!r} does not resolve."
-        ) from error
-    if not all(_is_public(str(info[4][0])) for info in infos):
-        raise DomainError(
-            ErrorCode.webhook_url_not_allowed,
-            "Webhook URLs may not point at private, loopback or link-local addresses.",
-        )
-
-
-def signature_headers(
-    secrets: list[str], message_id: str, timestamp: float, body: str
-) -> dict[str, str]:
-    moment = datetime.fromtimestamp(int(timestamp), UTC)
-    signatures = " ".join(Webhook(secret).sign(message_id, moment, body) for secret in secrets)
-    return {
-        "webhook-id": message_id,
-        "webhook-timestamp": str(int(timestamp)),
-        "webhook-signature": signatures,
-    }
-
-
-def signing_secrets(
-    context: JobContext, secret: str, previous: str | None, previous_expires_at: datetime | None
-) -> list[str]:
-    """The secrets to sign with: the current one, and the previous one during its grace."""
-    secrets = [context.secrets.decrypt(secret)]
-    if previous and previous_expires_at and previous_expires_at > utcnow():
-        secrets.append(context.secrets.decrypt(previous))
-    return secrets
-
-
-def _iso(moment: datetime) -> str:
-    return moment.isoformat().replace("+00:00", "Z")
-
-
-def message_body(message_id: str, message_type: str, created_at: datetime, data: object) -> str:
-    """The JSON every delivery carries: `{id, type, created_at, data}`."""
-    return json.dumps(
-        {"id": message_id, "type": message_type, "created_at": _iso(created_at), "data": data},
-        separators=(",", ":"),
-    )
-
-
-def sentdm_body(message_id: str, message_type: str, created_at: datetime, data: object) -> str:
-    """Sent.dm's envelope: the family in `field`, the event in `event` (its id travels in the
-    X-Webhook-Event-ID header)."""
-    return json.dumps(sentdm_envelope(message_id, message_type, created_at, data))
-
-
-def sentdm_envelope(
-    message_id: str, message_type: str, created_at: datetime, data: object
-) -> dict[str, object]:
-    return {
-        "field": message_type.partition(".")[0],
-        "event": message_type,
-        "timestamp": created_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "request_id": message_id,
-        "payload": data,
-    }
-
-
-FORMATS: dict[str, Callable[[str, str, datetime, object], str]] = {
-    "standard": message_body,
-    "sentdm": sentdm_body,
-}
-
-
-@dataclass(frozen=True)
-class Sent:
-    status_code: int | None
-    error: str | None  # None: delivered (2xx)
-    latency_ms: int
-
-
-async def post_signed(
-    context: JobContext,
-    url: str,
-    secrets: list[str],
-    message_id: str,
-    body: str,
-    *,
-    timeout_seconds: float | None = None,
-    subscription_id: str | None = None,
-) -> Sent:
-    """POST `body` to `url` signed the Standard Webhooks way; never raises. The same id,
-    time and signature also go out under the X-Webhook-* names Sent.dm receivers read."""
-    headers = signature_headers(secrets, message_id, time.time(), body)
-    headers["x-webhook-event-id"] = message_id
-    headers["x-webhook-timestamp"] = headers["webhook-timestamp"]
-    headers["x-webhook-signature"] = headers["webhook-signature"]
-    if subscription_id is not None:
-        headers["x-webhook-id"] = subscription_id
-    headers["content-type"] = "application/json"
-    headers["user-agent"] = "msgprofiles-webhooks/1"
-    status_code: int | None = None
-    error: str | None = None
-    started = time.perf_counter()
-    try:
-        await check_url(url, context.settings.allow_private_webhooks)
-        response = await context.http.post(
-            url,
-            content=body,
-            headers=headers,
-            timeout=timeout_seconds or context.settings.webhook_timeout_seconds,
-        )
-        status_code = response.status_code
-        if not 200 <= status_code < 300:
-            error = f"HTTP {status_code}"
-    except DomainError as refused:
-        error = refused.message
-    except Exception as failure:  # timeouts, refused connections, TLS errors
-        error = f"{type(failure).__name__}: {failure}"[:500]
-    return Sent(status_code, error, int((time.perf_counter() - started) * 1000))
-
-
-def retry_delay(schedule: list[float], attempt: int) -> timedelta | None:
-    """Delay before the retry that follows `attempt` (1-based), or None when out of retries."""
-    if attempt > len(schedule):
-        return None
-    return timedelta(seconds=schedule[attempt - 1] * random.uniform(0.8, 1.2))
-
-
 @handler(event_log.DELIVER_JOB)
-async def deliver(context: JobContext, job: Row) -> None:
+async def deliver(context: Runtime, job: Row) -> None:
     organization_id = job["organization_id"]
     params = {"org": organization_id, "delivery": job["payload"]["delivery_id"]}
     async with context.database.connect() as conn:
@@ -271,20 +113,24 @@ async def deliver(context: JobContext, job: Row) -> None:
     settings = context.settings
     now = utcnow()
     secrets = signing_secrets(
-        context, row["secret"], row["previous_secret"], row["previous_secret_expires_at"]
+        context.secrets, row["secret"], row["previous_secret"], row["previous_secret_expires_at"]
     )
-    body = FORMATS[row["payload_format"]](
-        row["event_id"], row["type"], row["event_created_at"], row["data"]
+    message = Message(
+        row["event_id"],
+        row["type"],
+        row["event_created_at"],
+        row["data"],
+        subscription_id=row["subscription_id"],
     )
+    body, headers = FORMATS[row["payload_format"]](message, secrets, int(time.time()))
     attempt = row["attempts"] + 1
     sent = await post_signed(
-        context,
+        context.http,
         row["url"],
-        secrets,
-        row["event_id"],
         body,
-        timeout_seconds=row["timeout_seconds"],
-        subscription_id=row["subscription_id"],
+        headers,
+        timeout_seconds=row["timeout_seconds"] or settings.webhook_timeout_seconds,
+        allow_private=settings.allow_private_webhooks,
     )
     status_code, error, latency = sent.status_code, sent.error, sent.latency_ms
 
@@ -318,7 +164,7 @@ async def deliver(context: JobContext, job: Row) -> None:
 
 
 async def _settle(
-    context: JobContext,
+    context: Runtime,
     row: Row,
     organization_id: str,
     status: str,
@@ -340,7 +186,7 @@ async def _settle(
 
 
 async def _track_health(
-    conn: Connection, context: JobContext, organization_id: str, row: Row, *, failed: bool
+    conn: Connection, context: Runtime, organization_id: str, row: Row, *, failed: bool
 ) -> None:
     """Keep the subscription's health (failures in a row, last attempt and success) and
     disable it once it has failed for the configured days."""

@@ -1,9 +1,9 @@
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Response
 
-from msgprofiles.core.http import ERROR_RESPONSES, ApiRoute, Ctx
+from msgprofiles.core.http import ERROR_RESPONSES, AdminCtx, ApiRoute, Ctx
 from msgprofiles.core.pagination import Page as PageResult
 from msgprofiles.core.pagination import PageParams, page_params
 from msgprofiles.core.schemas import Envelope, ListEnvelope
@@ -28,25 +28,17 @@ Page = Annotated[PageParams, Depends(page_params)]
 SUBSCRIPTION = "/webhook_subscriptions/{subscription_id}"
 
 
-def _admin(ctx: Ctx) -> None:
-    """Subscriptions are managed by admin keys; a profile-scoped one manages its profile's."""
-    ctx.caller.require_admin()
-
-
 @router.post(
     "/webhook_subscriptions",
     status_code=201,
     response_model=Envelope[WebhookSubscriptionWithSecret],
 )
-async def create_subscription(
-    body: WebhookSubscriptionCreate, ctx: Ctx, request: Request
-) -> Response:
+async def create_subscription(body: WebhookSubscriptionCreate, ctx: AdminCtx) -> Response:
     """Subscribe a URL to events (all types, or those listed). The signing secret is in this
     response only; deliveries are signed with it following Standard Webhooks."""
-    _admin(ctx)
-    settings = request.app.state.settings
+    settings = ctx.runtime.settings
     created = await service.create_subscription(
-        ctx.conn, ctx.caller, body, request.app.state.secrets, settings.allow_private_webhooks
+        ctx.conn, ctx.caller, body, ctx.runtime.secrets, settings.allow_private_webhooks
     )
     return ctx.ok(created, 201)
 
@@ -74,11 +66,10 @@ async def get_subscription(subscription_id: str, ctx: Ctx) -> Response:
 
 @router.patch(SUBSCRIPTION, response_model=Envelope[WebhookSubscription])
 async def update_subscription(
-    subscription_id: str, body: WebhookSubscriptionUpdate, ctx: Ctx, request: Request
+    subscription_id: str, body: WebhookSubscriptionUpdate, ctx: AdminCtx
 ) -> Response:
     """Change the URL, description, event types or status (`active`/`paused`)."""
-    _admin(ctx)
-    allow_private = request.app.state.settings.allow_private_webhooks
+    allow_private = ctx.runtime.settings.allow_private_webhooks
     updated = await service.update_subscription(
         ctx.conn, ctx.caller, subscription_id, body, allow_private
     )
@@ -86,43 +77,38 @@ async def update_subscription(
 
 
 @router.delete(SUBSCRIPTION, response_model=Envelope[WebhookSubscription])
-async def delete_subscription(subscription_id: str, ctx: Ctx) -> Response:
+async def delete_subscription(subscription_id: str, ctx: AdminCtx) -> Response:
     """Delete a subscription: nothing more is sent to it; its delivery history stays."""
-    _admin(ctx)
     return ctx.ok(await service.delete_subscription(ctx.conn, ctx.caller, subscription_id))
 
 
 @router.post(SUBSCRIPTION + "/rotate_secret", response_model=Envelope[SigningSecret])
 async def rotate_secret(
-    subscription_id: str, ctx: Ctx, request: Request, body: RotateSecret | None = None
+    subscription_id: str, ctx: AdminCtx, body: RotateSecret | None = None
 ) -> Response:
     """A new signing secret, shown once. The old one keeps signing alongside it for the grace
     period (default 24 h), so receivers can switch without losing events."""
-    _admin(ctx)
     rotated = await service.rotate_secret(
-        ctx.conn, ctx.caller, subscription_id, body or RotateSecret(), request.app.state.secrets
+        ctx.conn, ctx.caller, subscription_id, body or RotateSecret(), ctx.runtime.secrets
     )
     return ctx.ok(rotated)
 
 
 @router.post(SUBSCRIPTION + "/pause", response_model=Envelope[WebhookSubscription])
-async def pause(subscription_id: str, ctx: Ctx) -> Response:
+async def pause(subscription_id: str, ctx: AdminCtx) -> Response:
     """Hold deliveries until resumed; nothing is lost."""
-    _admin(ctx)
     return ctx.ok(await service.set_status(ctx.conn, ctx.caller, subscription_id, "paused"))
 
 
 @router.post(SUBSCRIPTION + "/resume", response_model=Envelope[WebhookSubscription])
-async def resume(subscription_id: str, ctx: Ctx) -> Response:
+async def resume(subscription_id: str, ctx: AdminCtx) -> Response:
     """Send held deliveries and new ones again (also brings back a disabled subscription)."""
-    _admin(ctx)
     return ctx.ok(await service.set_status(ctx.conn, ctx.caller, subscription_id, "active"))
 
 
 @router.post(SUBSCRIPTION + "/test", response_model=Envelope[Ping])
-async def send_test(subscription_id: str, ctx: Ctx) -> Response:
+async def send_test(subscription_id: str, ctx: AdminCtx) -> Response:
     """Send a `ping` event to this subscription."""
-    _admin(ctx)
     return ctx.ok(await service.send_test(ctx.conn, ctx.caller, subscription_id))
 
 
@@ -161,11 +147,10 @@ async def get_event(event_id: str, ctx: Ctx) -> Response:
 
 
 @router.post("/events/{event_id}/redeliver", status_code=202, response_model=Envelope[list[str]])
-async def redeliver(event_id: str, ctx: Ctx, body: Redeliver | None = None) -> Response:
+async def redeliver(event_id: str, ctx: AdminCtx, body: Redeliver | None = None) -> Response:
     """Deliver an event again, to one subscription or to all that want it; the new delivery
     ids."""
     ctx.caller.require_organization_scope()
-    ctx.caller.require_admin()
     subscription = body.subscription_id if body else None
     ids = await event_log.redeliver(ctx.conn, ctx.caller, event_id, subscription)
     return ctx.ok(ids, 202)

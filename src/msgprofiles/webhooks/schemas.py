@@ -2,13 +2,22 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AnyHttpUrl, BaseModel, Field, field_validator
+from pydantic import AfterValidator, AnyHttpUrl, BaseModel, Field, field_validator
 
 from msgprofiles.core.schemas import InputModel
+from msgprofiles.webhooks.formats import FORMATS
 
 Status = Literal["active", "paused", "disabled"]
 Url = Annotated[AnyHttpUrl, Field(description="http(s) address that receives deliveries.")]
-PayloadFormat = Literal["standard", "sentdm"]
+
+
+def _registered_format(name: str) -> str:
+    if name not in FORMATS:
+        raise ValueError(f"Unknown payload format; one of: {', '.join(sorted(FORMATS))}.")
+    return name
+
+
+PayloadFormat = Annotated[str, AfterValidator(_registered_format)]
 RetryCount = Annotated[
     int | None,
     Field(
@@ -22,8 +31,9 @@ Timeout = Annotated[
     Field(ge=1, le=60, description="Seconds to wait for an answer; null: the installation's."),
 ]
 FORMAT_DESCRIPTION = (
-    "The body's shape: `standard` ({id, type, created_at, data}) or `sentdm` ({field, event, "
-    "timestamp, request_id, payload}). Both carry the Standard Webhooks signature headers."
+    "The body's shape: `standard` ({id, type, created_at, data}, signed the Standard Webhooks "
+    "way), or a format a vendor dialect registers under its name, shaped and signed as that "
+    "vendor's receivers expect."
 )
 EventTypes = Annotated[
     list[str] | None,
@@ -44,7 +54,7 @@ class WebhookSubscription(BaseModel):
     status: Status
     retry_count: int | None
     timeout_seconds: int | None
-    payload_format: PayloadFormat
+    payload_format: str
     consecutive_failures: int = Field(description="Failed attempts since the last success.")
     last_attempt_at: datetime | None
     last_success_at: datetime | None

@@ -10,13 +10,13 @@ from msgprofiles.core.auth import Caller
 from msgprofiles.core.crypto import SecretBox, new_signing_secret
 from msgprofiles.core.errors import DomainError, ErrorCode, not_found
 from msgprofiles.core.ids import new_id
+from msgprofiles.core.outbound import check_url
 from msgprofiles.core.pagination import Page, PageParams, escape_like, fetch_page
 from msgprofiles.core.time import utcnow
 from msgprofiles.db.database import Connection, Row, prepare
 from msgprofiles.jobs.runner import enqueue
 from msgprofiles.profiles.service import require_profile
 from msgprofiles.webhooks import events as event_log
-from msgprofiles.webhooks.delivery import check_url
 from msgprofiles.webhooks.models import (
     events,
     webhook_deliveries,

@@ -15,7 +15,8 @@ import msgprofiles.jobs.models
 import msgprofiles.numbers.models
 import msgprofiles.organizations.models
 import msgprofiles.profiles.models
-import msgprofiles.webhooks.models  # noqa: F401  (register every table on the metadata)
+import msgprofiles.webhooks.models
+import msgprofiles.workflows.models  # noqa: F401  (register every table on the metadata)
 from msgprofiles.config import Settings
 from msgprofiles.db.database import normalize_url
 from msgprofiles.db.metadata import metadata

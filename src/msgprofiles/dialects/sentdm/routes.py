@@ -9,12 +9,12 @@ from pydantic.alias_generators import to_camel
 from msgprofiles.brands.schemas import BrandFields
 from msgprofiles.campaigns import service as campaigns
 from msgprofiles.campaigns.schemas import CampaignContent
-from msgprofiles.core.http import Context, Ctx
+from msgprofiles.core.http import AdminCtx, Context, Ctx
 from msgprofiles.core.pagination import Page, PageParams
-from msgprofiles.dialects.sentdm import schemas, shapes
+from msgprofiles.dialects.sentdm import formats, schemas, shapes
 from msgprofiles.dialects.sentdm.wire import SentRoute, no_content, ok, validated
+from msgprofiles.dialects.toolkit import Totals, numbered
 from msgprofiles.organizations.service import get_organization
-from msgprofiles.profiles import completion
 from msgprofiles.profiles import schemas as native_profiles
 from msgprofiles.profiles import service as profiles
 from msgprofiles.profiles.schemas import Profile
@@ -25,30 +25,24 @@ from msgprofiles.webhooks.schemas import (
     WebhookSubscriptionCreate,
     WebhookSubscriptionUpdate,
 )
+from msgprofiles.workflows import completion
+from msgprofiles.workflows.schemas import CompleteProfile
 
 router = APIRouter(prefix="/v3", route_class=SentRoute)
 PageNumber = Annotated[int, Query(ge=1, le=100_000)]
 PageSize = Annotated[int, Query(ge=1, le=100)]
 
 
-def _numbered(page: int, page_size: int) -> PageParams:
-    return PageParams(limit=page_size, cursor=None, offset=(page - 1) * page_size)
-
-
 def _pagination(result: Page[Any], page: int, page_size: int) -> dict[str, Any]:
-    total = result.total or 0
+    totals = Totals.of(result, page_size)
     return {
         "page": page,
         "page_size": page_size,
-        "total_count": total,
-        "total_pages": -(-total // page_size),
-        "has_more": result.has_more,
+        "total_count": totals.total,
+        "total_pages": totals.total_pages,
+        "has_more": totals.has_more,
         "cursors": None,
     }
-
-
-def _admin(ctx: Context) -> None:
-    ctx.caller.require_admin()
 
 
 # Profiles -------------------------------------------------------------------------------
@@ -77,10 +71,9 @@ async def _profile(ctx: Context, record: Profile) -> dict[str, Any]:
 
 
 @router.post("/profiles", status_code=201)
-async def create_profile(body: schemas.ProfileCreate, ctx: Ctx, request: Request) -> Response:
-    _admin(ctx)
+async def create_profile(body: schemas.ProfileCreate, ctx: AdminCtx, request: Request) -> Response:
     data = validated(native_profiles.ProfileCreate, body.native_fields())
-    state = request.app.state
+    state = ctx.runtime
     created = await profiles.create_profile(
         ctx.conn,
         ctx.caller,
@@ -96,7 +89,7 @@ async def create_profile(body: schemas.ProfileCreate, ctx: Ctx, request: Request
 async def list_profiles(
     ctx: Ctx, request: Request, page: PageNumber = 1, page_size: PageSize = 100
 ) -> Response:
-    result = await profiles.list_profiles(ctx.conn, ctx.caller, _numbered(page, page_size))
+    result = await profiles.list_profiles(ctx.conn, ctx.caller, numbered(page, page_size))
     items = await _profiles(ctx, result.items)
     return ok(request, {"profiles": items, "pagination": _pagination(result, page, page_size)})
 
@@ -109,39 +102,36 @@ async def get_profile(profile_id: str, ctx: Ctx, request: Request) -> Response:
 
 @router.patch("/profiles/{profile_id}")
 async def update_profile(
-    profile_id: str, body: schemas.ProfileUpdate, ctx: Ctx, request: Request
+    profile_id: str, body: schemas.ProfileUpdate, ctx: AdminCtx, request: Request
 ) -> Response:
-    _admin(ctx)
     data = validated(native_profiles.ProfileUpdate, body.native_fields())
     updated = await profiles.update_profile(
         ctx.conn,
         ctx.caller,
         profile_id,
         data,
-        request.app.state.providers.payments,
+        ctx.runtime.providers.payments,
         brand=_brand(body),
     )
     return ok(request, await _profile(ctx, updated))
 
 
 @router.delete("/profiles/{profile_id}", status_code=204)
-async def delete_profile(profile_id: str, ctx: Ctx) -> Response:
-    _admin(ctx)
+async def delete_profile(profile_id: str, ctx: AdminCtx) -> Response:
     await profiles.delete_profile(ctx.conn, ctx.caller, profile_id)
     return no_content()
 
 
 @router.post("/profiles/{profile_id}/complete", status_code=202)
 async def complete_profile(
-    profile_id: str, body: schemas.Complete, ctx: Ctx, request: Request
+    profile_id: str, body: schemas.Complete, ctx: AdminCtx, request: Request
 ) -> Response:
-    _admin(ctx)
-    state = request.app.state
+    state = ctx.runtime
     run, already = await completion.start_completion(
         ctx.conn,
         ctx.caller,
         profile_id,
-        native_profiles.CompleteProfile(web_hook_url=body.web_hook_url),
+        CompleteProfile(web_hook_url=body.web_hook_url),
         state.secrets,
         allow_private_urls=state.settings.allow_private_webhooks,
     )
@@ -169,9 +159,8 @@ def _content(body: schemas.CampaignBody) -> CampaignContent:
 
 @router.post("/profiles/{profile_id}/campaigns", status_code=201)
 async def create_campaign(
-    profile_id: str, body: schemas.CampaignBody, ctx: Ctx, request: Request
+    profile_id: str, body: schemas.CampaignBody, ctx: AdminCtx, request: Request
 ) -> Response:
-    _admin(ctx)
     created = await campaigns.create_campaign(ctx.conn, ctx.caller, profile_id, _content(body))
     return ok(request, shapes.campaign(created, ctx.caller.organization_id), 201)
 
@@ -191,9 +180,8 @@ async def list_campaigns(profile_id: str, ctx: Ctx, request: Request) -> Respons
 
 @router.put("/profiles/{profile_id}/campaigns/{campaign_id}")
 async def update_campaign(
-    profile_id: str, campaign_id: str, body: schemas.CampaignBody, ctx: Ctx, request: Request
+    profile_id: str, campaign_id: str, body: schemas.CampaignBody, ctx: AdminCtx, request: Request
 ) -> Response:
-    _admin(ctx)
     replaced = await campaigns.replace_campaign(
         ctx.conn, ctx.caller, profile_id, campaign_id, _content(body)
     )
@@ -201,8 +189,7 @@ async def update_campaign(
 
 
 @router.delete("/profiles/{profile_id}/campaigns/{campaign_id}", status_code=204)
-async def delete_campaign(profile_id: str, campaign_id: str, ctx: Ctx) -> Response:
-    _admin(ctx)
+async def delete_campaign(profile_id: str, campaign_id: str, ctx: AdminCtx) -> Response:
     await campaigns.delete_campaign(ctx.conn, ctx.caller, profile_id, campaign_id)
     return no_content()
 
@@ -215,8 +202,7 @@ def _event_types(body: schemas.Webhook) -> list[str] | None:
 
 
 @router.post("/webhooks", status_code=201)
-async def create_webhook(body: schemas.Webhook, ctx: Ctx, request: Request) -> Response:
-    ctx.caller.require_admin()
+async def create_webhook(body: schemas.Webhook, ctx: AdminCtx, request: Request) -> Response:
     data = validated(
         WebhookSubscriptionCreate,
         {
@@ -225,10 +211,10 @@ async def create_webhook(body: schemas.Webhook, ctx: Ctx, request: Request) -> R
             "event_types": _event_types(body),
             "retry_count": body.retry_count,
             "timeout_seconds": body.timeout_seconds,
-            "payload_format": "sentdm",
+            "payload_format": formats.NAME,
         },
     )
-    state = request.app.state
+    state = ctx.runtime
     created = await webhooks.create_subscription(
         ctx.conn, ctx.caller, data, state.secrets, state.settings.allow_private_webhooks
     )
@@ -249,7 +235,7 @@ async def list_webhooks(
     if is_active is not None:
         status = "active" if is_active else "paused"
     result = await webhooks.list_subscriptions(
-        ctx.conn, ctx.caller, _numbered(page, page_size), status, search
+        ctx.conn, ctx.caller, numbered(page, page_size), status, search
     )
     items = [shapes.webhook(w, ctx.caller.organization_id) for w in result.items]
     return ok(request, {"webhooks": items, "pagination": _pagination(result, page, page_size)})
@@ -277,10 +263,9 @@ async def get_webhook(webhook_id: str, ctx: Ctx, request: Request) -> Response:
 
 @router.put("/webhooks/{webhook_id}")
 async def update_webhook(
-    webhook_id: str, body: schemas.Webhook, ctx: Ctx, request: Request
+    webhook_id: str, body: schemas.Webhook, ctx: AdminCtx, request: Request
 ) -> Response:
     """Only the keys sent change (the SDK sends only what the caller gave)."""
-    ctx.caller.require_admin()
     sent = body.model_fields_set
     renamed = {"endpoint_url": "url", "display_name": "description"}
     values = {renamed.get(k, k): getattr(body, k) for k in sent & {*renamed, "retry_count"}}
@@ -289,14 +274,13 @@ async def update_webhook(
         values["event_types"] = _event_types(body)
     data = validated(WebhookSubscriptionUpdate, values)
     updated = await webhooks.update_subscription(
-        ctx.conn, ctx.caller, webhook_id, data, request.app.state.settings.allow_private_webhooks
+        ctx.conn, ctx.caller, webhook_id, data, ctx.runtime.settings.allow_private_webhooks
     )
     return ok(request, shapes.webhook(updated, ctx.caller.organization_id))
 
 
 @router.delete("/webhooks/{webhook_id}", status_code=204)
-async def delete_webhook(webhook_id: str, ctx: Ctx) -> Response:
-    ctx.caller.require_admin()
+async def delete_webhook(webhook_id: str, ctx: AdminCtx) -> Response:
     await webhooks.delete_subscription(ctx.conn, ctx.caller, webhook_id)
     return no_content()
 
@@ -311,7 +295,7 @@ async def list_webhook_events(
     search: Annotated[str | None, Query(max_length=100)] = None,
 ) -> Response:
     result = await webhooks.list_deliveries(
-        ctx.conn, ctx.caller, webhook_id, _numbered(page, page_size), search=search
+        ctx.conn, ctx.caller, webhook_id, numbered(page, page_size), search=search
     )
     items = [
         shapes.delivery(d, await event_log.get_event(ctx.conn, ctx.caller, d.event_id))
@@ -321,25 +305,23 @@ async def list_webhook_events(
 
 
 @router.post("/webhooks/{webhook_id}/rotate-secret")
-async def rotate_webhook_secret(webhook_id: str, ctx: Ctx, request: Request) -> Response:
+async def rotate_webhook_secret(webhook_id: str, ctx: AdminCtx, request: Request) -> Response:
     """Sent.dm retires the old secret at once: no grace period."""
-    ctx.caller.require_admin()
     rotated = await webhooks.rotate_secret(
         ctx.conn,
         ctx.caller,
         webhook_id,
         RotateSecret(grace_period_hours=0),
-        request.app.state.secrets,
+        ctx.runtime.secrets,
     )
     return ok(request, {"signing_secret": rotated.secret})
 
 
 @router.post("/webhooks/{webhook_id}/test")
 async def test_webhook(
-    webhook_id: str, ctx: Ctx, request: Request, body: schemas.TestWebhook | None = None
+    webhook_id: str, ctx: AdminCtx, request: Request, body: schemas.TestWebhook | None = None
 ) -> Response:
     """A `ping` event, queued for this webhook only."""
-    ctx.caller.require_admin()
     ping = await webhooks.send_test(ctx.conn, ctx.caller, webhook_id)
     message = f"Test event {ping.event_id} queued for delivery."
     return ok(request, {"success": True, "message": message})
@@ -347,11 +329,10 @@ async def test_webhook(
 
 @router.patch("/webhooks/{webhook_id}/toggle-status")
 async def toggle_webhook_status(
-    webhook_id: str, ctx: Ctx, request: Request, body: schemas.ToggleStatus | None = None
+    webhook_id: str, ctx: AdminCtx, request: Request, body: schemas.ToggleStatus | None = None
 ) -> Response:
     """Turn deliveries on or off (`is_active`; without it, the other way round). While off,
     deliveries are held, not lost."""
-    ctx.caller.require_admin()
     current = await webhooks.get_subscription(ctx.conn, ctx.caller, webhook_id)
     wanted = body.is_active if body is not None else None
     active = current.status != "active" if wanted is None else wanted

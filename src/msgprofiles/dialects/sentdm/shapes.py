@@ -9,9 +9,9 @@ import phonenumbers
 
 from msgprofiles.brands.schemas import Brand
 from msgprofiles.campaigns.schemas import Campaign
+from msgprofiles.dialects.sentdm.formats import envelope
 from msgprofiles.dialects.sentdm.schemas import ENTITY_TYPES
 from msgprofiles.profiles.schemas import Profile
-from msgprofiles.webhooks.delivery import sentdm_envelope
 from msgprofiles.webhooks.schemas import Delivery, Event, EventType, WebhookSubscription
 
 # Sent.dm's profile statuses: SUBMITTED waits for review, COMPLETED is approved (spec §4.4).
@@ -228,7 +228,7 @@ def delivery(record: Delivery, event: Event) -> dict[str, Any]:
         "http_status_code": last and last.status_code,
         "response_body": None,
         "error_message": last and last.error,
-        "event_data": sentdm_envelope(event.id, event.type, event.created_at, event.data),
+        "event_data": envelope(event.id, event.type, event.created_at, event.data),
         "created_at": _iso(record.created_at),
         "processing_started_at": _iso(record.attempts[0].started_at if record.attempts else None),
         "processing_completed_at": _iso(

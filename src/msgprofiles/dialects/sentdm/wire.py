@@ -9,12 +9,13 @@ from typing import Any
 from fastapi import Request, Response
 from pydantic import ValidationError
 
-from msgprofiles.core.errors import STATUS, DomainError, ErrorCode
+from msgprofiles.core.errors import DomainError, ErrorCode
 from msgprofiles.core.http import ApiRoute, validation_error
 from msgprofiles.core.responses import JSONResponse
+from msgprofiles.dialects.toolkit import ErrorTable
 
 # Our stable codes in Sent.dm's CATEGORY_NNN form. A code, once published, keeps its meaning.
-CODES: Mapping[ErrorCode, str] = {
+_CODES: Mapping[ErrorCode, str] = {
     ErrorCode.validation_error: "VALIDATION_001",
     ErrorCode.invalid_json: "VALIDATION_002",
     ErrorCode.invalid_cursor: "VALIDATION_003",
@@ -64,16 +65,9 @@ CODES: Mapping[ErrorCode, str] = {
     ErrorCode.rate_limited: "RATE_LIMIT_001",
     ErrorCode.internal_error: "INTERNAL_001",
 }
-assert set(CODES) == set(ErrorCode), "every error code needs its Sent.dm form"
-
 # Where Sent.dm answers with another status than ours (spec §3.2: both a brand and
 # inherit_tcr_brand is a 400).
-_STATUS: Mapping[ErrorCode, int] = {ErrorCode.brand_conflict: 400}
-# The SDK retries 408, 409, 429 and 5xx by itself; a business conflict must not be retried,
-# but a request still running under the same Idempotency-Key is worth waiting for.
-_RETRYABLE = frozenset(
-    {ErrorCode.rate_limited, ErrorCode.internal_error, ErrorCode.idempotency_key_in_progress}
-)
+ERRORS = ErrorTable("Sent.dm", _CODES, statuses={ErrorCode.brand_conflict: 400})
 
 
 def meta(request_id: str) -> dict[str, str]:
@@ -101,22 +95,18 @@ def _details(details: list[dict[str, Any]]) -> dict[str, list[str]] | None:
 
 
 def error_response(request: Request, error: DomainError) -> Response:
-    headers = dict(error.headers)
-    if error.code not in _RETRYABLE:
-        headers["x-should-retry"] = "false"
     body = {
         "success": False,
         "data": None,
         "error": {
-            "code": CODES[error.code],
+            "code": ERRORS.code(error),
             "message": error.message,
             "details": _details(error.details),
             "doc_url": None,
         },
         "meta": meta(request.state.request_id),
     }
-    status = _STATUS.get(error.code, STATUS[error.code])
-    return JSONResponse(body, status, headers=headers)
+    return JSONResponse(body, ERRORS.status(error), headers=ERRORS.headers(error))
 
 
 class SentRoute(ApiRoute):

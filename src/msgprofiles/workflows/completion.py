@@ -1,4 +1,4 @@
-"""Completion: the last step of a profile's compliance onboarding (Sent.dm's `complete`).
+"""Completion: the last step of a profile's compliance onboarding.
 
 `start_completion` checks every prerequisite at once (400 naming each unmet one) and records
 a running completion with its job in one transaction. A profile has at most one running
@@ -10,6 +10,7 @@ records its outcome as it goes, so a worker killed halfway simply runs it again.
 sets the profile's status by the Status Logic and POSTs the signed result to the caller's URL,
 retried like webhook deliveries."""
 
+import time
 from collections.abc import Mapping
 from typing import Any, Literal
 
@@ -21,24 +22,20 @@ from msgprofiles.core.auth import Caller
 from msgprofiles.core.crypto import SecretBox
 from msgprofiles.core.errors import DomainError, ErrorCode, not_found
 from msgprofiles.core.ids import new_id
+from msgprofiles.core.outbound import check_url, post_signed, retry_delay, signing_secrets
 from msgprofiles.core.time import utcnow
 from msgprofiles.db.database import Connection, IntegrityError, Row, prepare
-from msgprofiles.jobs.runner import JobContext, Retry, enqueue, handler
+from msgprofiles.jobs.runner import Retry, enqueue, handler
 from msgprofiles.numbers.service import numbers_of_profile
 from msgprofiles.organizations.service import callback_secrets, ensure_callback_secret
-from msgprofiles.profiles.models import profile_completions, profiles
-from msgprofiles.profiles.schemas import CallbackState, CompleteProfile, Completion
-from msgprofiles.profiles.service import parent_profile, profile_model, require_profile
+from msgprofiles.profiles import service as profiles
 from msgprofiles.providers.carrier import ConnectionRefused
 from msgprofiles.providers.whatsapp import WhatsAppRefused
-from msgprofiles.webhooks.delivery import (
-    check_url,
-    message_body,
-    post_signed,
-    retry_delay,
-    signing_secrets,
-)
+from msgprofiles.runtime import Runtime
+from msgprofiles.webhooks import formats
 from msgprofiles.webhooks.events import emit, register_event_type
+from msgprofiles.workflows.models import profile_completions
+from msgprofiles.workflows.schemas import CallbackState, CompleteProfile, Completion
 
 register_event_type(
     "profile.completed",
@@ -85,16 +82,6 @@ _record_callback = prepare(
         updated_at=bindparam("now"),
     )
 )
-_set_profile_status = prepare(
-    update(profiles)
-    .where(profiles.c.organization_id == bindparam("org"), profiles.c.id == bindparam("prof"))
-    .values(status=bindparam("new_status"), updated_at=bindparam("now"))
-)
-_profile = prepare(
-    select(profiles).where(
-        profiles.c.organization_id == bindparam("org"), profiles.c.id == bindparam("prof")
-    )
-)
 
 
 def _to_model(row: Row | Mapping[str, Any], secret: str | None = None) -> Completion:
@@ -131,11 +118,8 @@ async def prerequisites(conn: Connection, caller: Caller, profile: Row) -> list[
     ]
     organization_id = caller.organization_id
     child = not profile["is_parent"]
-    parent = await parent_profile(conn, organization_id) if child else profile
-
-    inherits_brand = child and profile["inherit_tcr_brand"]
-    owner = parent if inherits_brand else profile
-    brand = owner["brand_id"] and await brands.brand_row(conn, organization_id, owner["brand_id"])
+    [(brand_id, inherits_brand)] = await profiles.brand_ids_of(conn, organization_id, [profile])
+    brand = brand_id and await brands.brand_row(conn, organization_id, brand_id)
     if not brand:
         unmet.append(
             _unmet("inherit_tcr_brand", "parent_has_no_brand", "The parent profile has no brand.")
@@ -146,10 +130,7 @@ async def prerequisites(conn: Connection, caller: Caller, profile: Row) -> list[
                 "The profile needs a brand, or to inherit its parent's (inherit_tcr_brand).",
             )
         )
-    elif brand["is_tcr_application"] and brand["registration_status"] in (
-        "not_submitted",
-        "rejected",
-    ):
+    elif brand["is_tcr_application"] and not brands.submitted(brand):
         for missing in brands.missing_for_submission(brand):
             field = f"brand.{missing['field']}"
             unmet.append(
@@ -157,6 +138,7 @@ async def prerequisites(conn: Connection, caller: Caller, profile: Row) -> list[
             )
 
     if child and profile["inherit_tcr_campaign"]:
+        parent = await profiles.parent_profile(conn, organization_id)
         if not await _usable_campaigns(conn, organization_id, parent):
             unmet.append(
                 _unmet(
@@ -200,7 +182,7 @@ async def start_completion(
     await check_url(url, allow_private_urls)
     org = caller.organization_id
     async with conn.transaction():
-        profile = await require_profile(conn, caller, profile_id)
+        profile = await profiles.require_profile(conn, caller, profile_id)
         running = await conn.fetch_one(_running, {"org": org, "prof": profile_id})
         if running is not None:
             return _to_model(running), False
@@ -245,7 +227,7 @@ async def start_completion(
 
 async def get_completion(conn: Connection, caller: Caller, profile_id: str) -> Completion:
     """The profile's latest completion."""
-    await require_profile(conn, caller, profile_id)
+    await profiles.require_profile(conn, caller, profile_id)
     row = await conn.fetch_one(_latest, {"org": caller.organization_id, "prof": profile_id})
     if row is None:
         raise not_found(ErrorCode.completion_not_found, "completion of profile", profile_id)
@@ -278,9 +260,9 @@ class CompletionFailed(Exception):
         self.message = message
 
 
-async def _register_brand(context: JobContext, organization_id: str, brand: Row) -> Row:
+async def _register_brand(context: Runtime, organization_id: str, brand: Row) -> Row:
     """The brand registered with TCR: submitted now if it was not, then registered."""
-    if brand["registration_status"] in ("not_submitted", "rejected"):
+    if not brands.submitted(brand):
         if missing := brands.missing_for_submission(brand):
             fields = ", ".join(d["field"] for d in missing)
             raise CompletionFailed("brand_incomplete", f"TCR needs the brand's {fields}.")
@@ -296,7 +278,7 @@ async def _register_brand(context: JobContext, organization_id: str, brand: Row)
     return registered
 
 
-async def _register_campaigns(context: JobContext, organization_id: str, owner: Row) -> str:
+async def _register_campaigns(context: Runtime, organization_id: str, owner: Row) -> str:
     """Every campaign the profile sends under reviewed by TCR, each after its brand is
     registered; the TCR id of the first approved one."""
     async with context.database.connect() as conn:
@@ -322,18 +304,16 @@ async def _register_campaigns(context: JobContext, organization_id: str, owner: 
     return approved[0]
 
 
-async def _run(context: JobContext, completion: Row) -> tuple[Outcome, Row]:
+async def _run(context: Runtime, completion: Row) -> tuple[Outcome, Row]:
     """Submit everything the profile needs; its resulting status. Raises CompletionFailed."""
     org = completion["organization_id"]
     async with context.database.connect() as conn:
-        profile = await conn.fetch_one(_profile, {"org": org, "prof": completion["profile_id"]})
+        profile = await profiles.profile_row(conn, org, completion["profile_id"])
         if profile is None or profile["deleted_at"] is not None:
             raise CompletionFailed("profile_deleted", "The profile was deleted.")
-        child = not profile["is_parent"]
-        parent = await parent_profile(conn, org) if child else profile
-        inherits_brand = child and profile["inherit_tcr_brand"]
-        inherits_campaigns = child and profile["inherit_tcr_campaign"]
-        brand_id = (parent if inherits_brand else profile)["brand_id"]
+        inherits_campaigns = not profile["is_parent"] and profile["inherit_tcr_campaign"]
+        parent = await profiles.parent_profile(conn, org) if inherits_campaigns else profile
+        [(brand_id, inherits_brand)] = await profiles.brand_ids_of(conn, org, [profile])
         brand = brand_id and await brands.brand_row(conn, org, brand_id)
         numbers = await numbers_of_profile(conn, org, profile["id"])
     if not brand:
@@ -372,7 +352,7 @@ async def _run(context: JobContext, completion: Row) -> tuple[Outcome, Row]:
 
 
 @handler(COMPLETE_JOB)
-async def complete(context: JobContext, job: Row) -> None:
+async def complete(context: Runtime, job: Row) -> None:
     org = job["organization_id"]
     params = {"org": org, "cmpl": job["payload"]["completion_id"]}
     async with context.database.connect() as conn:
@@ -395,7 +375,7 @@ async def complete(context: JobContext, job: Row) -> None:
 
 
 async def _finish(
-    context: JobContext,
+    context: Runtime,
     completion: Row,
     *,
     outcome: Outcome | None = None,
@@ -427,25 +407,22 @@ async def _finish(
             return  # another run of this job finished it
         status = outcome or ("rejected" if error and error["code"] in _REFUSALS else None)
         if status is not None:
-            await conn.execute(
-                _set_profile_status,
-                {"org": org, "prof": profile_id, "new_status": status, "now": now},
-            )
-        profile = await conn.fetch_one(_profile, {"org": org, "prof": profile_id})
+            await profiles.set_profile_status(conn, org, profile_id, status)
+        profile = await profiles.profile_row(conn, org, profile_id)
         event = "profile.completion_failed" if error else "profile.completed"
         data: dict[str, Any] = {
             "completion": _to_model({**completion, **changes}).model_dump(mode="json")
         }
         if profile is not None:
-            data["profile"] = profile_model(profile).model_dump(mode="json")
+            data["profile"] = profiles.profile_model(profile).model_dump(mode="json")
         await emit(conn, org, event, data, profile_id=profile_id)
         await enqueue(conn, org, CALLBACK_JOB, {"completion_id": completion["id"]})
 
 
-def callback_body(completion: Row) -> str:
-    """The result POSTed to the caller's URL, in the shape of our webhook deliveries."""
+def callback_message(completion: Row) -> formats.Message:
+    """The result POSTed to the caller's URL, in the native format of webhook deliveries."""
     succeeded = completion["status"] == "succeeded"
-    return message_body(
+    return formats.Message(
         completion["id"],
         "profile.completed" if succeeded else "profile.completion_failed",
         completion["finished_at"],
@@ -455,13 +432,13 @@ def callback_body(completion: Row) -> str:
             "success": succeeded,
             "status": completion["outcome"] if succeeded else "failed",
             "error": completion["error"],
-            "timestamp": completion["finished_at"].isoformat().replace("+00:00", "Z"),
+            "timestamp": formats.iso(completion["finished_at"]),
         },
     )
 
 
 @handler(CALLBACK_JOB)
-async def send_callback(context: JobContext, job: Row) -> None:
+async def send_callback(context: Runtime, job: Row) -> None:
     org = job["organization_id"]
     params = {"org": org, "cmpl": job["payload"]["completion_id"]}
     async with context.database.connect() as conn:
@@ -475,13 +452,20 @@ async def send_callback(context: JobContext, job: Row) -> None:
             stored = await callback_secrets(conn, org)
     assert stored is not None
     secrets = signing_secrets(
-        context,
+        context.secrets,
         stored["callback_secret"],
         stored["previous_callback_secret"],
         stored["previous_callback_secret_expires_at"],
     )
+    body, headers = formats.standard(callback_message(completion), secrets, int(time.time()))
+    settings = context.settings
     sent = await post_signed(
-        context, completion["web_hook_url"], secrets, completion["id"], callback_body(completion)
+        context.http,
+        completion["web_hook_url"],
+        body,
+        headers,
+        timeout_seconds=settings.webhook_timeout_seconds,
+        allow_private=settings.allow_private_webhooks,
     )
     attempts = completion["callback_attempts"] + 1
     schedule = context.settings.webhook_retry_schedule

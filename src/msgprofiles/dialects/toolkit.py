@@ -1,0 +1,158 @@
+"""What every dialect is made of, so that each one is translation only:
+
+- ids: our prefixed ULIDs as the UUID strings some vendors speak, both ways, losslessly;
+- numbered and offset pages with totals, served by the services' counted pages (the native
+  API stays keyset);
+- an error table per dialect (our `ErrorCode` → the vendor's code), complete or the import
+  fails, and one retry policy: `x-should-retry: false` on every 4xx but 429, so a vendor SDK
+  never repeats a refused request;
+- `Dialect`: a sub-application with its own routes, OpenAPI document, offline docs and error
+  envelope, sharing the main app's pipeline. app.py mounts each one in a line.
+"""
+
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from starlette.datastructures import State
+from starlette.exceptions import HTTPException
+from ulid import ULID
+
+from msgprofiles.core.docs import offline_docs
+from msgprofiles.core.errors import STATUS, DomainError, ErrorCode, not_found
+from msgprofiles.core.http import http_error, validation_error
+from msgprofiles.core.ids import PREFIXES
+from msgprofiles.core.pagination import Page, PageParams
+
+# Ids ----------------------------------------------------------------------------------------
+
+
+def to_uuid(prefixed_id: str) -> str:
+    """`prof_01J…` as the UUID of the same 128 bits."""
+    _, _, ulid = prefixed_id.rpartition("_")
+    return str(uuid.UUID(bytes=ULID.from_str(ulid).bytes))
+
+
+def from_uuid(prefix: str, value: str, code: ErrorCode, what: str) -> str:
+    """The prefixed id a UUID stands for. A string that is no UUID names no object of ours:
+    the `code` error (a not-found, or a validation error where the vendor says 400)."""
+    assert prefix in PREFIXES, prefix
+    try:
+        parsed = uuid.UUID(value)
+    except (ValueError, TypeError, AttributeError):
+        raise not_found(code, what, value) from None
+    return f"{prefix}_{ULID.from_bytes(parsed.bytes)}"
+
+
+# Pages --------------------------------------------------------------------------------------
+
+
+def numbered(page: int, page_size: int) -> PageParams:
+    """Page `page` (from 1) of `page_size` items, counted."""
+    return PageParams(limit=page_size, cursor=None, offset=(page - 1) * page_size)
+
+
+def offset(offset: int, limit: int) -> PageParams:
+    """`limit` items after the first `offset`, counted."""
+    return PageParams(limit=limit, cursor=None, offset=offset)
+
+
+@dataclass(frozen=True, slots=True)
+class Totals:
+    """What vendors tell about a counted page."""
+
+    total: int
+    total_pages: int
+    has_more: bool
+
+    @classmethod
+    def of(cls, result: Page[object], page_size: int) -> "Totals":
+        total = result.total or 0
+        return cls(total, -(-total // page_size), result.has_more)
+
+
+# Errors and retries -------------------------------------------------------------------------
+
+# A request still running under the same Idempotency-Key: retrying is the remedy.
+_RETRYABLE_CONFLICTS = frozenset({ErrorCode.idempotency_key_in_progress})
+
+
+def should_retry(code: ErrorCode, status: int) -> bool:
+    """The one retry policy of every dialect: a vendor SDK may repeat a 429, a 5xx or a
+    request still in flight; never another 4xx."""
+    return status == 429 or status >= 500 or code in _RETRYABLE_CONFLICTS
+
+
+@dataclass(frozen=True)
+class ErrorTable:
+    """A dialect's error codes, and the statuses where the vendor differs from ours."""
+
+    dialect: str
+    codes: Mapping[ErrorCode, str]
+    statuses: Mapping[ErrorCode, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        missing = sorted(code.value for code in set(ErrorCode) - set(self.codes))
+        if missing:
+            raise TypeError(f"The {self.dialect} error table has no code for: {missing}")
+
+    def code(self, error: DomainError) -> str:
+        return self.codes[error.code]
+
+    def status(self, error: DomainError) -> int:
+        return self.statuses.get(error.code, STATUS[error.code])
+
+    def headers(self, error: DomainError) -> dict[str, str]:
+        """The error's own headers (Retry-After, Allow…), and the retry policy's."""
+        headers = dict(error.headers)
+        if not should_retry(error.code, self.status(error)):
+            headers["x-should-retry"] = "false"
+        return headers
+
+
+# Sub-applications ---------------------------------------------------------------------------
+
+ErrorRenderer = Callable[[Request, DomainError], Response]
+
+
+@dataclass(frozen=True)
+class Dialect:
+    prefix: str
+    title: str
+    description: str
+    version: str
+    routers: Sequence[APIRouter]
+    render_error: ErrorRenderer
+
+    def create_app(self, state: State) -> FastAPI:
+        """The dialect as a sub-application sharing the main app's state (its pipeline): its
+        own routes, OpenAPI document and docs, and its vendor's envelope for anything that
+        fails, unknown paths and undecodable bodies included."""
+        app = FastAPI(
+            title=self.title,
+            description=self.description,
+            version=self.version,
+            docs_url=None,
+            redoc_url=None,
+        )
+        app.state = state
+        for router in self.routers:
+            app.include_router(router)
+        offline_docs(app)
+        render = self.render_error
+
+        @app.exception_handler(HTTPException)
+        async def _http_error(request: Request, exc: HTTPException) -> Response:
+            return render(request, http_error(exc, request))
+
+        @app.exception_handler(RequestValidationError)
+        async def _validation_error(request: Request, exc: RequestValidationError) -> Response:
+            return render(request, validation_error(exc.errors()))
+
+        @app.exception_handler(DomainError)
+        async def _domain_error(request: Request, exc: DomainError) -> Response:
+            return render(request, exc)
+
+        return app

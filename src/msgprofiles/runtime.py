@@ -1,0 +1,52 @@
+"""What a running process shares: the database, settings, secret box, outbound HTTP client,
+providers and random source. One `Runtime` is opened per process (`open_runtime`), by the API
+app, the worker command and the CLI alike, and handed to routes (through `Context`) and to job
+handlers, so nothing reaches for untyped global state."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from random import Random, SystemRandom
+
+import httpx
+
+from msgprofiles.config import Settings
+from msgprofiles.core.crypto import SecretBox, load_secret_box
+from msgprofiles.db.database import Database, open_database
+from msgprofiles.providers import Providers
+
+
+@dataclass
+class Runtime:
+    database: Database
+    settings: Settings
+    secrets: SecretBox
+    http: httpx.AsyncClient
+    providers: Providers = field(default_factory=Providers)
+    random: Random = field(default_factory=SystemRandom)  # tests seed their own
+
+
+def secret_box(settings: Settings) -> SecretBox:
+    """The key that encrypts stored secrets: configured, or generated once in the data dir."""
+    return load_secret_box(settings.secret_key, settings.data_dir)
+
+
+def providers(settings: Settings) -> Providers:
+    """The outside world as configured: the sandboxes (real adapters plug in here)."""
+    return Providers.sandboxes(settings.sandbox_latency_seconds)
+
+
+@asynccontextmanager
+async def open_runtime(
+    settings: Settings, *, pool_size: int | None = None
+) -> AsyncIterator[Runtime]:
+    database = open_database(
+        settings.resolved_database_url,
+        pool_size=pool_size or settings.database_pool_size,
+        busy_timeout_ms=settings.sqlite_busy_timeout_ms,
+    )
+    try:
+        async with httpx.AsyncClient(follow_redirects=False) as http:
+            yield Runtime(database, settings, secret_box(settings), http, providers(settings))
+    finally:
+        await database.close()

@@ -1,0 +1,39 @@
+"""Routes of the workflows: they start one and read how it went."""
+
+from fastapi import APIRouter, Response
+
+from msgprofiles.core.http import ERROR_RESPONSES, AdminCtx, ApiRoute, Ctx
+from msgprofiles.core.schemas import Envelope
+from msgprofiles.workflows import completion as service
+from msgprofiles.workflows.schemas import CompleteProfile, Completion
+
+router = APIRouter(
+    prefix="/v1/profiles", tags=["Profiles"], route_class=ApiRoute, responses=ERROR_RESPONSES
+)
+
+
+@router.post("/{profile_id}/complete", status_code=202, response_model=Envelope[Completion])
+async def complete_profile(profile_id: str, body: CompleteProfile, ctx: AdminCtx) -> Response:
+    """The last step of onboarding. Checks every prerequisite (400
+    `completion_prerequisites_unmet`, naming each one in `details`), then submits in the
+    background whatever needs it — brand and campaigns to TCR, numbers to the carrier, the
+    WhatsApp phone to Meta — sets the profile's status (`submitted` when something waits for
+    an outside review, else `completed`) and POSTs the signed result to `web_hook_url`, with
+    the retries of webhook deliveries. 202 while it runs (calling again joins the same run);
+    200 and nothing done when the profile is already completed. Admin keys."""
+    state = ctx.runtime
+    result, already = await service.start_completion(
+        ctx.conn,
+        ctx.caller,
+        profile_id,
+        body,
+        state.secrets,
+        allow_private_urls=state.settings.allow_private_webhooks,
+    )
+    return ctx.ok(result, 200 if already else 202)
+
+
+@router.get("/{profile_id}/completion", response_model=Envelope[Completion])
+async def get_completion(profile_id: str, ctx: Ctx) -> Response:
+    """The profile's latest completion: its result and the delivery of its callback."""
+    return ctx.ok(await service.get_completion(ctx.conn, ctx.caller, profile_id))

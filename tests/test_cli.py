@@ -1,13 +1,18 @@
 """`msgprofiles orgs|keys|migrate` as an operator types them."""
 
+import json
+import os
+import pty
 import re
 import subprocess
+import sys
 
 import httpx
 import pytest
 
+from msgprofiles import __version__
 from tests.conftest import POSTGRES_SERVER
-from tests.test_server import EXECUTABLE, KEY, serve
+from tests.servers import EXECUTABLE, KEY, serve
 
 
 def run(*args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
@@ -43,6 +48,45 @@ def test_help_on_every_command():
         assert "Usage" in result.stdout
 
 
+def test_version_and_the_environment_behind_each_option():
+    assert run("--version").stdout.strip() == f"msgprofiles {__version__}"
+    help_text = " ".join(run("serve", "--help").stdout.split())  # unwrapped
+    for variable in ("MSGPROFILES_PORT", "MSGPROFILES_DATA_DIR", "MSGPROFILES_DATABASE_URL"):
+        assert f"[env: {variable}]" in help_text
+
+
+LOG_LINE = (
+    "from msgprofiles.config import Settings; from msgprofiles.core.logging import "
+    "configure_logging, logger; configure_logging('info', Settings().log_format); "
+    "logger.info('hello', who='operator')"
+)
+
+
+def logged(env: dict[str, str], *, terminal: bool) -> str:
+    """What one log line looks like on a terminal (a pseudo-terminal) or in a pipe."""
+    command = [sys.executable, "-c", LOG_LINE]
+    environment = {**os.environ, **env}
+    if not terminal:
+        return subprocess.run(command, capture_output=True, text=True, env=environment).stdout
+    leader, follower = pty.openpty()
+    with subprocess.Popen(command, stdout=follower, stderr=follower, env=environment) as child:
+        os.close(follower)
+        child.wait(30)
+    with os.fdopen(leader, "rb") as output:
+        return output.read1(65536).decode()
+
+
+def test_logs_are_json_for_machines_and_lines_for_people():
+    environment = {k: v for k, v in os.environ.items() if k != "MSGPROFILES_LOG_FORMAT"}
+    piped = logged(environment, terminal=False)
+    assert json.loads(piped)["who"] == "operator"
+    on_terminal = logged(environment, terminal=True)
+    assert "hello" in on_terminal and "who=operator" in on_terminal
+    assert not on_terminal.lstrip().startswith("{")
+    forced = logged({**environment, "MSGPROFILES_LOG_FORMAT": "json"}, terminal=True)
+    assert json.loads(forced.strip())["event"] == "hello"
+
+
 def test_operator_manages_tenants_and_keys_from_the_command_line(where):
     assert "up to date" in run("migrate", *where).stdout
     missing = run("orgs", "create", "Early", *where, ok=False)
@@ -54,13 +98,17 @@ def test_operator_manages_tenants_and_keys_from_the_command_line(where):
     created = run("orgs", "create", "Initech", "--email", "it@initech.example", *where).stdout
     org_id = re.search(r"org_\w+", created).group(0)
     tenant_key = KEY.search(created).group(0)
-    assert org_id in run("orgs", "list", *where).stdout
+    organizations = run("orgs", "list", *where).stdout.splitlines()
+    assert organizations[0].split("\t") == ["ID", "NAME", "CREATED", "OPERATOR"]
+    assert any(line.startswith(f"{org_id}\tInitech\t") for line in organizations[1:])
 
     made = run("keys", "create", "--org", org_id, "--name", "ci", "--role", "member", *where)
     key_id = re.search(r"key_\w+", made.stdout).group(0)
     member_key = KEY.search(made.stdout).group(0)
     listing = run("keys", "list", "--org", org_id, *where).stdout
     assert key_id in listing and member_key not in listing and tenant_key not in listing
+    header = listing.splitlines()[0].split("\t")
+    assert header == ["ID", "ROLE", "STATUS", "HINT", "NAME", "LAST USED"]
 
     with serve(*where) as (url, _):
         r = httpx.get(f"{url}/v1/organization", headers={"x-api-key": member_key})

@@ -23,10 +23,9 @@ from starlette.datastructures import State
 from msgprofiles.app import create_app
 from msgprofiles.config import Settings
 from msgprofiles.dialects.sentdm import DIALECT as SENTDM
-from tests.brands.test_campaigns import content
-from tests.brands.test_routes import brand_body
 from tests.conftest import Receiver
-from tests.jobs.test_worker_processes import live_server
+from tests.factories import brand_body, content
+from tests.servers import live_server
 
 
 class Live:

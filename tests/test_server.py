@@ -2,65 +2,13 @@
 
 import asyncio
 import json
-import os
-import re
-import signal
-import socket
 import subprocess
-import sys
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.conftest import POSTGRES_SERVER
-
-EXECUTABLE = str(Path(sys.executable).parent / "msgprofiles")
-KEY = re.compile(r"mpk_[A-Za-z0-9_\-]{70}")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@contextmanager
-def serve(*args: str, env: dict[str, str] | None = None) -> Iterator[tuple[str, list[str]]]:
-    """Run `msgprofiles serve …` until the block ends; yield its URL and its output lines."""
-    port = free_port()
-    process = subprocess.Popen(
-        [EXECUTABLE, "serve", "--port", str(port), *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={**os.environ, **(env or {})},
-    )
-    lines: list[str] = []
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-            assert process.poll() is None, process.stdout.read()  # type: ignore[union-attr]
-        else:
-            pytest.fail("the server did not start")
-        yield url, lines
-    finally:
-        process.send_signal(signal.SIGTERM)
-        out, _ = process.communicate(timeout=30)
-        lines.extend(out.splitlines())
-
-
-def database_args(fresh_database: str) -> list[str]:
-    return ["--database-url", fresh_database] if POSTGRES_SERVER else []
+from tests.servers import EXECUTABLE, KEY, database_args, serve
 
 
 def test_first_start_prints_the_operator_key_once_and_a_restart_keeps_data(

@@ -9,8 +9,8 @@ from msgprofiles.core.auth import Caller
 from msgprofiles.profiles import service as profiles
 from msgprofiles.profiles.schemas import ProfileCreate, ProfileUpdate
 from msgprofiles.providers import Providers
-from tests.brands.test_routes import brand_body, make_brand
 from tests.conftest import Org
+from tests.factories import brand_body, make_brand
 
 
 async def test_compliance_fields_are_kept_and_can_change(org: Org):

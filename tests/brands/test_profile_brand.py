@@ -1,8 +1,7 @@
 """A profile uses its own brand, or with inherit_tcr_brand its parent's; never both."""
 
-from tests.brands.test_routes import make_brand
 from tests.conftest import Org
-from tests.profiles.test_routes import make_profile
+from tests.factories import make_brand, make_profile
 
 
 async def test_a_profile_links_its_own_brand_or_inherits(org: Org, other_org: Org):

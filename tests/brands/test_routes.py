@@ -1,40 +1,7 @@
 import pytest
 
 from tests.conftest import Org
-
-
-def brand_body(**fields: object) -> dict:
-    return {
-        "alias": "Acme US",
-        "customer_type": "DIRECT",
-        "entity_type": "PRIVATE",
-        "legal_name": "Acme Inc.",
-        "vertical": "TECHNOLOGY",
-        "tax_id": "12-3456789",
-        "website": "https://acme.example.com",
-        "address": {
-            "street": "1 Main St",
-            "city": "Austin",
-            "state": "tx",
-            "postal_code": "73301",
-            "country": "US",
-        },
-        "authorized_contact": {
-            "first_name": "Ann",
-            "last_name": "Lee",
-            "email": "ann@acme.example.com",
-            "title": "Ms.",
-            "seniority": "ceo",
-            "phone": "+15125550100",
-        },
-        **fields,
-    }
-
-
-async def make_brand(org: Org, **fields: object) -> dict:
-    r = await org.post("/v1/brands", brand_body(**fields))
-    assert r.status_code == 201, r.text
-    return r.json()["data"]
+from tests.factories import brand_body, make_brand
 
 
 async def events_of(org: Org, event_type: str) -> list[dict]:
@@ -234,7 +201,7 @@ async def test_brands_are_private_to_their_organization_and_admins_write(org: Or
 
 
 async def test_a_profile_scoped_key_does_not_see_the_organizations_brands(org: Org, client):
-    from tests.profiles.test_routes import make_profile
+    from tests.factories import make_profile
 
     brand = await make_brand(org)
     profile = await make_profile(org)

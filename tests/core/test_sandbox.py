@@ -4,7 +4,7 @@ from sqlalchemy import func, select
 
 from msgprofiles.webhooks.models import events
 from tests.conftest import Org
-from tests.profiles.test_routes import count_profiles, make_profile
+from tests.factories import count_profiles, make_profile
 
 
 async def count_events(database, org: Org) -> int:

@@ -14,9 +14,9 @@ from sent_dm.types import ProfileDetail, WebhookResponse
 from sent_dm.types.profiles import BrandCampaign
 from standardwebhooks import Webhook, WebhookVerificationError
 
-from tests.brands.test_routes import brand_body
 from tests.conftest import Receiver
-from tests.jobs.test_worker_processes import FAST_RETRIES, live_server, wait_for
+from tests.factories import brand_body
+from tests.servers import FAST_RETRIES, live_server, wait_for
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")  # profiles are deprecated
 

@@ -1,78 +1,23 @@
 """Workers as real processes: killed mid-delivery, and several side by side."""
 
 import asyncio
-import contextlib
 import os
 import signal
 import subprocess
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import asyncpg
 import httpx
 import pytest
 
-from tests.conftest import POSTGRES_SERVER, Receiver, make_database
-from tests.test_server import EXECUTABLE, KEY, free_port, serve
-
-FAST_RETRIES = {
-    "MSGPROFILES_ALLOW_PRIVATE_WEBHOOKS": "true",
-    "MSGPROFILES_WEBHOOK_RETRY_SCHEDULE": "[0.2, 0.2, 0.2, 0.2, 0.2]",
-    "MSGPROFILES_JOB_LEASE_SECONDS": "2",
-    "MSGPROFILES_JOB_POLL_SECONDS": "0.1",
-}
-
-
-def start_server(args: list[str], env: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
-    port = free_port()
-    process = subprocess.Popen(
-        [EXECUTABLE, "serve", "--port", str(port), *args],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        env={**os.environ, **env},
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                return process, url
-        except httpx.TransportError:
-            time.sleep(0.1)
-    process.kill()
-    pytest.fail("the server did not start")
-
-
-def wait_for(condition, seconds: float = 60) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.1)
-
-
-@contextlib.contextmanager
-def live_server(directory: Path, env: dict[str, str]) -> Iterator[tuple[str, str]]:
-    """A real `msgprofiles serve` on a fresh database of its own: (its URL, the operator's
-    key)."""
-    url, drop = make_database(directory, directory.name)
-    where = ["--data-dir", str(directory), "--database-url", url]
-    key = operator_key(where)
-    process, base = start_server(where, env)
-    os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
-    try:
-        yield base, key
-    finally:
-        process.kill()
-        process.wait(10)
-        drop()
-
-
-def operator_key(args: list[str]) -> str:
-    with serve(*args) as (_, lines):
-        pass
-    return KEY.findall("\n".join(lines))[0]
+from tests.conftest import POSTGRES_SERVER, Receiver
+from tests.servers import (
+    EXECUTABLE,
+    FAST_RETRIES,
+    operator_key,
+    start_server,
+    wait_for,
+)
 
 
 def committed_event_ids(url: str, key: str, event_type: str) -> set[str]:
@@ -215,8 +160,7 @@ def test_a_worker_process_is_woken_by_each_commit_not_by_its_poll(where):
 def test_a_completion_whose_worker_was_killed_finishes_after_restart(where):
     from standardwebhooks import Webhook
 
-    from tests.brands.test_campaigns import content
-    from tests.brands.test_routes import brand_body
+    from tests.factories import brand_body, content
 
     key = operator_key(where)
     receiver = Receiver()

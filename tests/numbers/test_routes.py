@@ -1,13 +1,7 @@
 import pytest
 
 from tests.conftest import Org
-from tests.profiles.test_routes import make_profile
-
-
-async def make_number(org: Org, number: str, type: str = "long_code", **fields: object) -> dict:
-    r = await org.post("/v1/numbers", {"number": number, "type": type, **fields})
-    assert r.status_code == 201, r.text
-    return r.json()["data"]
+from tests.factories import make_number, make_profile
 
 
 async def test_numbers_belong_to_one_profile_at_a_time(org: Org):

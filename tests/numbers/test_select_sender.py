@@ -6,8 +6,7 @@ from collections import Counter
 import pytest
 
 from tests.conftest import Org
-from tests.numbers.test_routes import make_number
-from tests.profiles.test_routes import make_profile
+from tests.factories import make_number, make_profile
 
 
 @pytest.fixture

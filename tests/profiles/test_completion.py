@@ -12,10 +12,8 @@ from msgprofiles.providers.carrier import SANDBOX_REFUSED_NUMBER, SANDBOX_UNAVAI
 from msgprofiles.providers.tcr import SANDBOX_REJECTED_TAX_ID
 from msgprofiles.providers.whatsapp import SANDBOX_BANNED_WABA
 from msgprofiles.workflows.completion import status_logic
-from tests.brands.test_campaigns import content
-from tests.brands.test_routes import make_brand
 from tests.conftest import Org, Receiver, create_org
-from tests.profiles.test_routes import make_profile
+from tests.factories import content, make_brand, make_profile
 
 NUMBER = "+15125550142"
 

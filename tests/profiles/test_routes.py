@@ -1,21 +1,9 @@
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from msgprofiles.profiles.models import profiles
 from tests.conftest import Org
-
-
-async def make_profile(org: Org, **fields: object) -> dict:
-    r = await org.post("/v1/profiles", {"name": "Sales", **fields})
-    assert r.status_code == 201, r.text
-    return r.json()["data"]
-
-
-async def count_profiles(database, org: Org) -> int:
-    async with database.connect() as conn:
-        return await conn.fetch_value(
-            select(func.count()).select_from(profiles).where(profiles.c.organization_id == org.id)
-        )
+from tests.factories import count_profiles, make_profile
 
 
 async def test_an_organization_comes_with_its_own_undeletable_profile(org: Org):

@@ -1,9 +1,8 @@
 """A profile's own webhook subscriptions: made with a profile-scoped key (or X-Profile-Id, or
 `profile_id`), they receive that profile's events only, and only that profile sees them."""
 
-from tests.brands.test_campaigns import branded_profile, content
 from tests.conftest import Org, Receiver, drain
-from tests.profiles.test_routes import make_profile
+from tests.factories import branded_profile, content, make_profile
 
 
 async def profile_key(org: Org, profile_id: str) -> str:

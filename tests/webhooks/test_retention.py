@@ -6,7 +6,7 @@ from msgprofiles.core.time import utcnow
 from msgprofiles.webhooks.events import purge_events
 from msgprofiles.webhooks.models import events, webhook_deliveries, webhook_delivery_attempts
 from tests.conftest import Org, Receiver, drain
-from tests.webhooks.test_webhooks import subscribe
+from tests.factories import subscribe
 
 
 async def rename(org: Org, name: str) -> str:

@@ -8,13 +8,8 @@ from msgprofiles.core.time import utcnow
 from msgprofiles.jobs.models import jobs
 from msgprofiles.webhooks.events import emit
 from msgprofiles.webhooks.models import events, webhook_subscriptions
-from tests.conftest import Org, Receiver, drain
-
-
-async def subscribe(org: Org, receiver: Receiver, **fields: object) -> dict:
-    r = await org.post("/v1/webhook_subscriptions", {"url": receiver.url, **fields})
-    assert r.status_code == 201, r.text
-    return r.json()["data"]
+from tests.conftest import Org, drain
+from tests.factories import subscribe
 
 
 async def deliveries(org: Org, subscription_id: str) -> list[dict]:

@@ -330,10 +330,19 @@ async def admin_context(request: Request) -> Context:
     return context
 
 
+async def operator_context(request: Request) -> Context:
+    """FastAPI dependency: as `admin_context`, for the operator organization's keys only."""
+    context = await current_context(request)
+    context.caller.require_operator()
+    return context
+
+
 Ctx = Annotated[Context, Depends(current_context)]
 """Any valid API key (reads, and the few writes a member may make)."""
 AdminCtx = Annotated[Context, Depends(admin_context)]
 """An admin API key: every route that changes configuration declares this one."""
+OperatorCtx = Annotated[Context, Depends(operator_context)]
+"""An admin key of the operator organization: managing tenants."""
 
 
 def validation_error(errors: Any) -> DomainError:

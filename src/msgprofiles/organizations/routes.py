@@ -2,7 +2,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Response
 
-from msgprofiles.core.http import ERROR_RESPONSES, AdminCtx, ApiRoute, Ctx
+from msgprofiles.core.http import ERROR_RESPONSES, AdminCtx, ApiRoute, Ctx, OperatorCtx
 from msgprofiles.core.pagination import PageParams, page_params
 from msgprofiles.core.schemas import Envelope, ListEnvelope
 from msgprofiles.organizations import service
@@ -20,7 +20,7 @@ router = APIRouter(
 
 
 @router.post("/organizations", status_code=201, response_model=Envelope[OrganizationCreated])
-async def create_organization(body: OrganizationCreate, ctx: Ctx) -> Response:
+async def create_organization(body: OrganizationCreate, ctx: OperatorCtx) -> Response:
     """Create a tenant organization (operator admin keys only). The response carries the new
     organization's first admin API key, whose secret is shown only here."""
     return ctx.ok(await service.create_organization(ctx.conn, ctx.caller, body), 201)
@@ -28,7 +28,7 @@ async def create_organization(body: OrganizationCreate, ctx: Ctx) -> Response:
 
 @router.get("/organizations", response_model=ListEnvelope[Organization])
 async def list_organizations(
-    ctx: Ctx, page: Annotated[PageParams, Depends(page_params)]
+    ctx: OperatorCtx, page: Annotated[PageParams, Depends(page_params)]
 ) -> Response:
     """Every organization of the installation, newest first (operator admin keys only)."""
     return ctx.page(await service.list_organizations(ctx.conn, ctx.caller, page))

@@ -5,27 +5,8 @@ from sqlalchemy import select, update
 
 from msgprofiles.core.time import utcnow
 from msgprofiles.jobs.models import jobs
-from tests.brands.test_routes import make_brand
 from tests.conftest import Org
-from tests.profiles.test_routes import make_profile
-
-SAMPLE = "Acme: your order 1234 has shipped. Reply STOP to opt out."
-
-
-def content(**fields: object) -> dict:
-    return {
-        "name": "Order updates",
-        "description": "Shipping and delivery notifications for orders placed at acme.example.",
-        "use_cases": [{"use_case": "DELIVERY_NOTIFICATION", "sample_messages": [SAMPLE]}],
-        "message_flow": "Customers tick an opt-in box at checkout on acme.example/checkout.",
-        "optout_message": "Acme: you are unsubscribed. Reply STOP again to confirm.",
-        **fields,
-    }
-
-
-async def branded_profile(org: Org, **fields: object) -> dict:
-    brand = await make_brand(org)
-    return await make_profile(org, brand_id=brand["id"], **fields)
+from tests.factories import SAMPLE, branded_profile, content, make_brand, make_profile
 
 
 async def test_a_campaign_registers_under_the_profiles_brand(org: Org):

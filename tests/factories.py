@@ -1,0 +1,85 @@
+"""Small factories for the tests: each makes one resource through the API, as a user would,
+and returns it as the API shows it."""
+
+from sqlalchemy import func, select
+
+from msgprofiles.profiles.models import profiles
+from tests.conftest import Org, Receiver
+
+
+async def make_profile(org: Org, **fields: object) -> dict:
+    r = await org.post("/v1/profiles", {"name": "Sales", **fields})
+    assert r.status_code == 201, r.text
+    return r.json()["data"]
+
+
+async def count_profiles(database, org: Org) -> int:
+    async with database.connect() as conn:
+        return await conn.fetch_value(
+            select(func.count()).select_from(profiles).where(profiles.c.organization_id == org.id)
+        )
+
+
+def brand_body(**fields: object) -> dict:
+    return {
+        "alias": "Acme US",
+        "customer_type": "DIRECT",
+        "entity_type": "PRIVATE",
+        "legal_name": "Acme Inc.",
+        "vertical": "TECHNOLOGY",
+        "tax_id": "12-3456789",
+        "website": "https://acme.example.com",
+        "address": {
+            "street": "1 Main St",
+            "city": "Austin",
+            "state": "tx",
+            "postal_code": "73301",
+            "country": "US",
+        },
+        "authorized_contact": {
+            "first_name": "Ann",
+            "last_name": "Lee",
+            "email": "ann@acme.example.com",
+            "title": "Ms.",
+            "seniority": "ceo",
+            "phone": "+15125550100",
+        },
+        **fields,
+    }
+
+
+async def make_brand(org: Org, **fields: object) -> dict:
+    r = await org.post("/v1/brands", brand_body(**fields))
+    assert r.status_code == 201, r.text
+    return r.json()["data"]
+
+
+SAMPLE = "Acme: your order 1234 has shipped. Reply STOP to opt out."
+
+
+def content(**fields: object) -> dict:
+    return {
+        "name": "Order updates",
+        "description": "Shipping and delivery notifications for orders placed at acme.example.",
+        "use_cases": [{"use_case": "DELIVERY_NOTIFICATION", "sample_messages": [SAMPLE]}],
+        "message_flow": "Customers tick an opt-in box at checkout on acme.example/checkout.",
+        "optout_message": "Acme: you are unsubscribed. Reply STOP again to confirm.",
+        **fields,
+    }
+
+
+async def branded_profile(org: Org, **fields: object) -> dict:
+    brand = await make_brand(org)
+    return await make_profile(org, brand_id=brand["id"], **fields)
+
+
+async def make_number(org: Org, number: str, type: str = "long_code", **fields: object) -> dict:
+    r = await org.post("/v1/numbers", {"number": number, "type": type, **fields})
+    assert r.status_code == 201, r.text
+    return r.json()["data"]
+
+
+async def subscribe(org: Org, receiver: Receiver, **fields: object) -> dict:
+    r = await org.post("/v1/webhook_subscriptions", {"url": receiver.url, **fields})
+    assert r.status_code == 201, r.text
+    return r.json()["data"]

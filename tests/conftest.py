@@ -196,17 +196,23 @@ def fresh_database(tmp_path: Path) -> Iterator[str]:
 
 class Receiver:
     """A webhook receiver on loopback: records each request and answers with the next status
-    of `statuses` (200 once they run out)."""
+    of `statuses` (200 once they run out). While `open` is cleared, requests arrive (counted in
+    `arrived`) but are held unanswered until it is set again."""
 
     def __init__(self) -> None:
         self.requests: list[tuple[dict[str, str], bytes]] = []
         self.statuses: list[int] = []
         self.delay = 0.0
+        self.arrived = 0
+        self.open = threading.Event()
+        self.open.set()
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("content-length", 0)))
+                receiver.arrived += 1
+                receiver.open.wait(60)
                 time.sleep(receiver.delay)
                 receiver.requests.append(({k.lower(): v for k, v in self.headers.items()}, body))
                 status = receiver.statuses.pop(0) if receiver.statuses else 200
@@ -226,6 +232,7 @@ class Receiver:
         return [json.loads(body) for _, body in self.requests]
 
     def close(self) -> None:
+        self.open.set()
         self.server.shutdown()
         self.server.server_close()
 

@@ -178,6 +178,21 @@ async def test_a_campaign_is_reviewed_by_tcr_once_its_brand_is_registered(
     assert "campaign.submitted" in types and "campaign.approved" in types
 
 
+async def test_a_campaign_whose_brand_was_deleted_is_not_approved(org: Org, worker):
+    """Deleting a (secondary) brand while one of its campaigns waits for review: the review
+    finds no brand, and TCR is not asked to approve a campaign of a brand we no longer have."""
+    await make_brand(org)  # the primary one, which cannot be deleted
+    profile = await submitted_brand_profile(org, worker)
+    campaign = (await org.post(f"/v1/profiles/{profile['id']}/campaigns", content())).json()
+    base = f"/v1/profiles/{profile['id']}/campaigns/{campaign['data']['id']}"
+    assert (await org.post(base + "/submit")).status_code == 202
+    assert (await org.delete(f"/v1/brands/{profile['brand_id']}")).status_code == 200
+    await worker.run_until_idle()
+    reviewed = (await org.get(base)).json()["data"]
+    assert reviewed["status"] == "rejected" and reviewed["tcr_campaign_id"] is None
+    assert "deleted" in reviewed["rejection_reason"]
+
+
 async def test_tcr_rejects_a_campaign_which_can_be_fixed_and_resubmitted(org: Org, worker):
     profile = await submitted_brand_profile(org, worker)
     body = content(description="SANDBOX-REJECT: " + content()["description"])

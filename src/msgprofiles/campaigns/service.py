@@ -250,8 +250,10 @@ async def register_pending(context: Runtime, organization_id: str, campaign_id: 
         # A brand deleted meanwhile is no brand: TCR would refuse its campaigns too.
         brand = await brands.brand_row(conn, organization_id, row["brand_id"])
     changes: dict[str, Any]
-    if brand is None or not brands.registered(brand):
-        if brand is not None and brands.submitted(brand):
+    if brand is None:
+        changes = {"status": "rejected", "rejection_reason": "The campaign's brand was deleted."}
+    elif not brands.registered(brand):
+        if brands.submitted(brand):
             raise BrandNotRegisteredYet(brand["id"])
         changes = {"status": "rejected", "rejection_reason": "The brand is not registered."}
     else:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy.engine import make_url
 
 from msgprofiles.app import create_app
@@ -28,6 +29,10 @@ from msgprofiles.jobs.runner import Worker
 from msgprofiles.organizations.service import bootstrap_operator
 
 POSTGRES_SERVER = os.environ.get("MSGPROFILES_TEST_DATABASE_URL", "")
+
+# Property tests draw the same examples on every run: a CI failure reproduces on a laptop.
+hypothesis_settings.register_profile("msgprofiles", derandomize=True, database=None)
+hypothesis_settings.load_profile("msgprofiles")
 
 
 def make_database(tmp_dir: Path, name: str) -> tuple[str, Callable[[], None]]:

@@ -17,11 +17,12 @@ from sqlalchemy import and_, bindparam, func, insert, select, update
 from msgprofiles.api_keys.models import api_keys
 from msgprofiles.api_keys.schemas import ApiKey, ApiKeyCreate, ApiKeyWithSecret
 from msgprofiles.core.auth import Caller
-from msgprofiles.core.errors import DomainError, ErrorCode, not_found
+from msgprofiles.core.errors import DomainError, ErrorCode
 from msgprofiles.core.ids import new_id
 from msgprofiles.core.pagination import Page, PageParams, fetch_page
+from msgprofiles.core.tenancy import fetch_owned
 from msgprofiles.core.time import utcnow
-from msgprofiles.db.database import Connection, prepare
+from msgprofiles.db.database import Connection, Row, prepare
 from msgprofiles.organizations.models import organizations
 from msgprofiles.profiles.service import require_profile
 from msgprofiles.webhooks.events import emit, register_event_type
@@ -191,11 +192,13 @@ async def list_api_keys(
     return result.map(_to_model)
 
 
+async def _require(conn: Connection, caller: Caller, key_id: str) -> Row:
+    code = ErrorCode.api_key_not_found
+    return await fetch_owned(conn, caller, _get, code, "API key", by_profile=False, key_id=key_id)
+
+
 async def get_api_key(conn: Connection, caller: Caller, key_id: str) -> ApiKey:
-    row = await conn.fetch_one(_get, {"org": caller.organization_id, "key_id": key_id})
-    if row is None:
-        raise not_found(ErrorCode.api_key_not_found, "API key", key_id)
-    return _to_model(row)
+    return _to_model(await _require(conn, caller, key_id))
 
 
 async def revoke_api_key(conn: Connection, caller: Caller, key_id: str) -> ApiKey:
@@ -204,9 +207,7 @@ async def revoke_api_key(conn: Connection, caller: Caller, key_id: str) -> ApiKe
     params = {"org": caller.organization_id, "key_id": key_id, "now": utcnow()}
     async with conn.transaction():
         await conn.fetch_one(_lock_organization, params)
-        row = await conn.fetch_one(_get, params)
-        if row is None:
-            raise not_found(ErrorCode.api_key_not_found, "API key", key_id)
+        row = await _require(conn, caller, key_id)
         if row["revoked_at"] is not None:
             raise DomainError(ErrorCode.api_key_revoked, "This API key is already revoked.")
         if (

@@ -10,9 +10,10 @@ from sqlalchemy import bindparam, func, insert, select, update
 from msgprofiles.brands.models import brands
 from msgprofiles.brands.schemas import Brand, BrandFields
 from msgprofiles.core.auth import Caller
-from msgprofiles.core.errors import DomainError, ErrorCode, not_found
+from msgprofiles.core.errors import DomainError, ErrorCode
 from msgprofiles.core.ids import new_id
 from msgprofiles.core.pagination import Page, PageParams, fetch_page
+from msgprofiles.core.tenancy import fetch_owned
 from msgprofiles.core.time import utcnow
 from msgprofiles.db.database import Connection, Row, prepare
 from msgprofiles.jobs.runner import enqueue, handler
@@ -157,10 +158,8 @@ async def require_brand(conn: Connection, caller: Caller, brand_id: str) -> Row:
 
 
 async def _require(conn: Connection, caller: Caller, brand_id: str) -> Row:
-    row = await conn.fetch_one(_get, {"org": caller.organization_id, "brand": brand_id})
-    if row is None:
-        raise not_found(ErrorCode.brand_not_found, "brand", brand_id)
-    return row
+    code = ErrorCode.brand_not_found
+    return await fetch_owned(conn, caller, _get, code, "brand", by_profile=False, brand=brand_id)
 
 
 def new_brand_row(organization_id: str, data: BrandFields, *, draft: bool) -> dict[str, Any]:

@@ -8,9 +8,10 @@ import phonenumbers
 from sqlalchemy import bindparam, insert, select, update
 
 from msgprofiles.core.auth import Caller
-from msgprofiles.core.errors import DomainError, ErrorCode, not_found
+from msgprofiles.core.errors import DomainError, ErrorCode
 from msgprofiles.core.ids import new_id
 from msgprofiles.core.pagination import Page, PageParams, fetch_page
+from msgprofiles.core.tenancy import fetch_owned
 from msgprofiles.core.time import utcnow
 from msgprofiles.core.validation import area_code_of, e164, region_of
 from msgprofiles.db.database import Connection, IntegrityError, Row, prepare
@@ -85,10 +86,9 @@ def _normalize(data: PhoneNumberCreate) -> tuple[str, str]:
 
 
 async def _require(conn: Connection, caller: Caller, number_id: str) -> Row:
-    row = await conn.fetch_one(_get, {"org": caller.organization_id, "num": number_id})
-    if row is None or not caller.reaches(row["profile_id"]):
-        raise not_found(ErrorCode.number_not_found, "number", number_id)
-    return row
+    return await fetch_owned(
+        conn, caller, _get, ErrorCode.number_not_found, "number", num=number_id
+    )
 
 
 async def create_number(conn: Connection, caller: Caller, data: PhoneNumberCreate) -> PhoneNumber:

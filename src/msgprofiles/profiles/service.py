@@ -12,9 +12,10 @@ from msgprofiles.brands import service as brands
 from msgprofiles.brands.schemas import Brand, BrandFields
 from msgprofiles.core.auth import Caller
 from msgprofiles.core.crypto import SecretBox
-from msgprofiles.core.errors import DomainError, ErrorCode, not_found
+from msgprofiles.core.errors import DomainError, ErrorCode
 from msgprofiles.core.ids import new_id
 from msgprofiles.core.pagination import Page, PageParams, escape_like, fetch_page
+from msgprofiles.core.tenancy import fetch_owned
 from msgprofiles.core.time import utcnow
 from msgprofiles.db.database import Connection, IntegrityError, Row, prepare
 from msgprofiles.organizations.models import organizations
@@ -90,10 +91,8 @@ async def require_profile(conn: Connection, caller: Caller, profile_id: str) -> 
     the organization has none by that id."""
     if caller.profile_id is not None and caller.profile_id != profile_id:
         raise _scope_error()
-    row = await conn.fetch_one(_get, {"org": caller.organization_id, "prof": profile_id})
-    if row is None:
-        raise not_found(ErrorCode.profile_not_found, "profile", profile_id)
-    return row
+    code = ErrorCode.profile_not_found
+    return await fetch_owned(conn, caller, _get, code, "profile", by_profile=False, prof=profile_id)
 
 
 _parent = prepare(

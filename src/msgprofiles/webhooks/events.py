@@ -16,6 +16,7 @@ from msgprofiles.core.auth import Caller
 from msgprofiles.core.errors import DomainError, ErrorCode, not_found
 from msgprofiles.core.ids import new_id
 from msgprofiles.core.pagination import Page, PageParams, fetch_page
+from msgprofiles.core.tenancy import fetch_owned
 from msgprofiles.core.time import utcnow
 from msgprofiles.db.database import Connection, Database, Row, prepare
 from msgprofiles.db.types import UTCDateTime
@@ -170,10 +171,7 @@ async def list_events(
 
 async def _event_row(conn: Connection, caller: Caller, event_id: str) -> Row:
     """An event within the caller's reach (a profile-scoped caller: its profile's), or 404."""
-    row = await conn.fetch_one(_get, {"org": caller.organization_id, "evt": event_id})
-    if row is None or not caller.reaches(row["profile_id"]):
-        raise not_found(ErrorCode.event_not_found, "event", event_id)
-    return row
+    return await fetch_owned(conn, caller, _get, ErrorCode.event_not_found, "event", evt=event_id)
 
 
 async def get_event(conn: Connection, caller: Caller, event_id: str) -> Event:

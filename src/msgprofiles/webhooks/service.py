@@ -8,10 +8,11 @@ from sqlalchemy import bindparam, insert, select, update
 
 from msgprofiles.core.auth import Caller
 from msgprofiles.core.crypto import SecretBox, new_signing_secret
-from msgprofiles.core.errors import DomainError, ErrorCode, not_found
+from msgprofiles.core.errors import DomainError, ErrorCode
 from msgprofiles.core.ids import new_id
 from msgprofiles.core.outbound import check_url
 from msgprofiles.core.pagination import Page, PageParams, escape_like, fetch_page
+from msgprofiles.core.tenancy import fetch_owned
 from msgprofiles.core.time import utcnow
 from msgprofiles.db.database import Connection, Row, prepare
 from msgprofiles.jobs.runner import enqueue
@@ -58,12 +59,8 @@ _to_model = WebhookSubscription.from_row
 
 async def _row(conn: Connection, caller: Caller, subscription_id: str) -> Row:
     """A subscription the caller may see: a profile-scoped caller sees its profile's only."""
-    row = await conn.fetch_one(_get, {"org": caller.organization_id, "sub": subscription_id})
-    if row is None or not caller.reaches(row["profile_id"]):
-        raise not_found(
-            ErrorCode.webhook_subscription_not_found, "webhook subscription", subscription_id
-        )
-    return row
+    code = ErrorCode.webhook_subscription_not_found
+    return await fetch_owned(conn, caller, _get, code, "webhook subscription", sub=subscription_id)
 
 
 async def create_subscription(

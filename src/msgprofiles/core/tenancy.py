@@ -1,0 +1,29 @@
+"""Tenancy in one place: every object a caller asks for by id is looked up within the caller's
+organization, and one out of reach is simply not found — another tenant's object, or another
+profile's for a profile-scoped key, is a 404 that tells nothing of its existence."""
+
+from typing import Any
+
+from msgprofiles.core.auth import Caller
+from msgprofiles.core.errors import ErrorCode, not_found
+from msgprofiles.db.database import Connection, Row
+
+
+async def fetch_owned(
+    conn: Connection,
+    caller: Caller,
+    statement: Any,
+    code: ErrorCode,
+    what: str,
+    *,
+    by_profile: bool = True,
+    **object_id: str,
+) -> Row:
+    """The row `statement` finds for the caller's organization (`:org`) and the one id given
+    by its parameter name, or the `code` 404. With `by_profile`, a row of a profile the
+    caller does not reach (its `profile_id`) is not found either."""
+    [(name, value)] = object_id.items()
+    row = await conn.fetch_one(statement, {"org": caller.organization_id, name: value})
+    if row is None or (by_profile and not caller.reaches(row["profile_id"])):
+        raise not_found(code, what, value)
+    return row

@@ -141,8 +141,8 @@ class DestinationCountry(InputModel):
 
 
 class BrandFields(InputModel):
-    """Every brand field, each optional: a brand may be kept incomplete (the Sent.dm shape
-    allows it) until it is submitted, when everything TCR needs must be there. Only the
+    """Every brand field, each optional: a brand may be kept incomplete (a draft, as
+    dialects make them) until it is submitted, when everything TCR needs must be there. Only the
     fields sent are changed; address and authorized_contact are replaced whole."""
 
     not_null = frozenset({"alias", "customer_type", "is_tcr_application", "destination_countries"})

@@ -263,9 +263,9 @@ def _brand_with_inheritance() -> DomainError:
 async def _save_brand(
     conn: Connection, caller: Caller, row: dict[str, Any], brand: BrandFields
 ) -> None:
-    """The Sent.dm way: a profile's brand written with the profile. It creates the profile's
-    brand, or changes it (refused once it was submitted to TCR). Drafts are allowed: TCR's
-    needs are checked at submission."""
+    """A profile's brand written with the profile (as vendor dialects send it). It creates the
+    profile's brand, or changes it (refused once it was submitted to TCR). Drafts are allowed:
+    what TCR needs is checked at submission."""
     if row["inherit_tcr_brand"]:
         raise _brand_with_inheritance()
     organization = dataclasses.replace(caller, profile_id=None)  # the profile's own brand
@@ -331,7 +331,7 @@ async def create_profile(
     *,
     brand: BrandFields | None = None,
 ) -> Profile:
-    """A new child profile; `brand` creates its brand with it (the Sent.dm shape)."""
+    """A new child profile; `brand` creates its brand with it."""
     caller.require_organization_scope()
     row = new_profile_row(caller.organization_id, data.name, is_parent=False)
     row.update(_fields(data))
@@ -433,7 +433,7 @@ async def update_profile(
     *,
     brand: BrandFields | None = None,
 ) -> Profile:
-    """Change the fields sent; `brand` creates or changes the profile's brand (Sent.dm)."""
+    """Change the fields sent; `brand` creates or changes the profile's brand."""
     changes = _fields(data)
     current = dict(await require_profile(conn, caller, profile_id))
     if data.messaging is not None:

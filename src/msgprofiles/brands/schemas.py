@@ -66,6 +66,8 @@ AltBusinessIdType = Literal["DUNS", "LEI", "GIIN", "NONE"]
 SENIORITIES = ("DIRECTOR", "GM", "VP", "CEO", "CFO", "GENERAL_COUNSEL", "OTHER")
 Seniority = Literal["DIRECTOR", "GM", "VP", "CEO", "CFO", "GENERAL_COUNSEL", "OTHER"]
 RegistrationStatus = Literal["not_submitted", "pending", "registered", "rejected"]
+SUBMITTED = ("pending", "registered")
+"""Submitted to TCR — registered, or on its way: the KYC fields are frozen."""
 
 
 def _seniority(value: object) -> object:
@@ -230,3 +232,7 @@ class Brand(BaseModel):
     submitted_at: datetime | None
     created_at: datetime
     updated_at: datetime
+
+    @property
+    def submitted_to_tcr(self) -> bool:
+        return self.registration_status in SUBMITTED

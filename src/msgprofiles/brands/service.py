@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import bindparam, func, insert, select, update
 
 from msgprofiles.brands.models import brands
-from msgprofiles.brands.schemas import Brand, BrandFields
+from msgprofiles.brands.schemas import SUBMITTED, Brand, BrandFields
 from msgprofiles.core.auth import Caller
 from msgprofiles.core.errors import DomainError, ErrorCode
 from msgprofiles.core.ids import new_id
@@ -44,7 +44,6 @@ _count = prepare(select(func.count()).where(_t.c.organization_id == bindparam("o
 _lock_organization = prepare(
     select(organizations.c.id).where(organizations.c.id == bindparam("org")).with_for_update()
 )
-_LOCKED_STATUSES = ("pending", "registered")
 _OURS = frozenset({"alias", "notes"})  # labels of ours, not KYC: they may change after submission
 _OPTIONAL = (
     "alias",
@@ -71,7 +70,7 @@ _OPTIONAL = (
 
 def submitted(row: Mapping[str, Any]) -> bool:
     """Submitted to TCR: registered, or on its way (its KYC fields are frozen)."""
-    return row["registration_status"] in _LOCKED_STATUSES
+    return row["registration_status"] in SUBMITTED
 
 
 def registered(row: Mapping[str, Any]) -> bool:
@@ -313,7 +312,7 @@ async def mark_submitted(
         .where(
             _t.c.organization_id == organization_id,
             _t.c.id == row["id"],
-            _t.c.registration_status.not_in(_LOCKED_STATUSES),
+            _t.c.registration_status.not_in(SUBMITTED),
         )
         .values(**changes)
     ):

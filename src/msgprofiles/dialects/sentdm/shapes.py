@@ -72,7 +72,7 @@ def brand(record: Brand, *, inherited: bool) -> dict[str, Any]:
         },
         "status": "INACTIVE" if record.registration_status == "rejected" else "ACTIVE",
         "identity_status": record.identity_status,
-        "submitted_to_tcr": record.registration_status in ("pending", "registered"),
+        "submitted_to_tcr": record.submitted_to_tcr,
         "submitted_at": _iso(record.submitted_at),
         "tcr_brand_id": record.tcr_brand_id,
         "universal_ein": None,

@@ -14,7 +14,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 from standardwebhooks import Webhook
@@ -26,41 +26,82 @@ from msgprofiles.core.time import utcnow
 USER_AGENT = "msgprofiles-webhooks/1"
 
 
-def _is_public(address: str) -> bool:
-    ip = ipaddress.ip_address(address)
-    return not (
-        ip.is_private
-        or ip.is_loopback
-        or ip.is_link_local
-        or ip.is_multicast
-        or ip.is_reserved
-        or ip.is_unspecified
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+def _embedded(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address carries (IPv4-mapped, 6to4, NAT64, Teredo): a
+    request to it reaches them."""
+    if isinstance(ip, ipaddress.IPv4Address):
+        return []
+    carried = [ip.ipv4_mapped, ip.sixtofour, *(ip.teredo or ())]
+    if ip in _NAT64:
+        carried.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+    return [address for address in carried if address is not None]
+
+
+def is_allowed(address: str) -> bool:
+    """Only globally routable addresses, judged with what they wrap: no private, loopback,
+    link-local, shared (100.64.0.0/10, cloud metadata) or reserved space, however spelled."""
+    ip = ipaddress.ip_address(address.partition("%")[0])  # an IPv6 zone names an interface
+    return all(
+        candidate.is_global and not candidate.is_multicast for candidate in (ip, *_embedded(ip))
+    )
+
+
+async def _getaddrinfo(host: str, port: int) -> list[str]:
+    """The addresses `host` resolves to (the outside world: tests stand a resolver in)."""
+    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return [str(info[4][0]) for info in infos]
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """A URL resolved once and judged: where to connect, and how to name the host there."""
+
+    url: str  # the URL with the checked address in place of the host name
+    host_header: str
+    server_name: str | None  # for TLS: the certificate is checked against the URL's name
+
+
+async def resolve(url: str, allow_private: bool) -> Target:
+    """Resolve the URL's host once and refuse it if any address it has is not allowed (SSRF),
+    unless the operator allows private targets. The request then goes to the address that was
+    checked, so a name that answers differently the next time (DNS rebinding) gains nothing."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise DomainError(ErrorCode.webhook_url_not_allowed, "Webhook URLs must be http(s).")
+    host = parts.hostname
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        addresses = await _getaddrinfo(host, port)
+    except OSError as error:
+        raise DomainError(
+            ErrorCode.webhook_url_not_allowed, f"The host {host!r} does not resolve."
+        ) from error
+    if not addresses:
+        raise DomainError(ErrorCode.webhook_url_not_allowed, f"The host {host!r} has no address.")
+    if not allow_private and not all(is_allowed(address) for address in addresses):
+        raise DomainError(
+            ErrorCode.webhook_url_not_allowed,
+            "Webhook URLs may only point at public addresses (not private, loopback, "
+            "link-local or shared ones).",
+        )
+    address = addresses[0]
+    userinfo, at, host_and_port = parts.netloc.rpartition("@")
+    literal = f"[{address}]" if ":" in address else address
+    netloc = userinfo + at + (f"{literal}:{parts.port}" if parts.port else literal)
+    return Target(
+        url=urlunsplit(parts._replace(netloc=netloc)),
+        host_header=host_and_port,
+        server_name=host if parts.scheme == "https" else None,
     )
 
 
 async def check_url(url: str, allow_private: bool) -> None:
-    """Refuse URLs that are not http(s), or that point at this network (SSRF): private,
-    loopback and link-local addresses, unless the operator allows them."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise DomainError(ErrorCode.webhook_url_not_allowed, "Webhook URLs must be http(s).")
-    if allow_private:
-        return
-    try:
-        infos = await asyncio.get_running_loop().getaddrinfo(
-            parts.hostname,
-            parts.port or (443 if parts.scheme == "https" else 80),
-            type=socket.SOCK_STREAM,
-        )
-    except OSError as error:
-        raise DomainError(
-            ErrorCode.webhook_url_not_allowed, f"The host {parts.hostname!r} does not resolve."
-        ) from error
-    if not all(_is_public(str(info[4][0])) for info in infos):
-        raise DomainError(
-            ErrorCode.webhook_url_not_allowed,
-            "Webhook URLs may not point at private, loopback or link-local addresses.",
-        )
+    """Refuse URLs that are not http(s), or that point at this network (SSRF), when they are
+    saved; `post_signed` checks them again when sending."""
+    await resolve(url, allow_private)
 
 
 def signing_secrets(
@@ -104,18 +145,25 @@ async def post_signed(
     timeout_seconds: float,
     allow_private: bool,
 ) -> Sent:
-    """POST `body` with its signature `headers` to `url`; never raises. The URL is checked
-    again at send time: its name may resolve elsewhere than when it was saved."""
+    """POST `body` with its signature `headers` to `url`; never raises. The URL is resolved
+    and checked again at send time (its name may point elsewhere than when it was saved), and
+    the request goes to the address checked."""
     status_code: int | None = None
     error: str | None = None
     started = time.perf_counter()
     try:
-        await check_url(url, allow_private)
+        target = await resolve(url, allow_private)
         response = await http.post(
-            url,
+            target.url,
             content=body,
-            headers={**headers, "content-type": "application/json", "user-agent": USER_AGENT},
+            headers={
+                **headers,
+                "host": target.host_header,
+                "content-type": "application/json",
+                "user-agent": USER_AGENT,
+            },
             timeout=timeout_seconds,
+            extensions={"sni_hostname": target.server_name} if target.server_name else None,
         )
         status_code = response.status_code
         if not 200 <= status_code < 300:

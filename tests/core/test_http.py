@@ -80,6 +80,48 @@ async def test_bad_list_parameters_are_400(org: Org, params, code):
     assert r.json()["error"]["code"] == code
 
 
+LISTS = [
+    "/v1/api_keys",
+    "/v1/profiles",
+    "/v1/brands",
+    "/v1/numbers",
+    "/v1/webhook_subscriptions",
+    "/v1/events",
+]
+
+
+@pytest.mark.parametrize("path", [*LISTS, "/v1/organizations"])
+@pytest.mark.parametrize("cursor", ["MToA", "MjphYmM6AA", "MjoAOgA"])  # decode to NUL-laden text
+async def test_a_cursor_hiding_a_nul_is_a_400_not_a_server_error(
+    org: Org, operator_key, path, cursor
+):
+    key = operator_key if path == "/v1/organizations" else None
+    r = await org.get(path, key=key, params={"cursor": cursor})
+    assert r.status_code == 400, r.text
+    assert r.json()["error"]["code"] == "invalid_cursor"
+
+
+async def next_cursor(org: Org, path: str, **params: object) -> str:
+    r = await org.get(path, params={"limit": 1, **params})
+    assert r.status_code == 200 and r.json()["has_more"], r.text
+    return str(r.json()["next_cursor"])
+
+
+async def test_a_cursor_works_only_for_the_list_and_filters_it_came_from(org: Org):
+    for n in range(3):  # events and keys enough for a second page of each
+        assert (await org.post("/v1/api_keys", {"name": f"k{n}", "role": "member"})).is_success
+    keys_cursor = await next_cursor(org, "/v1/api_keys")
+    assert (await org.get("/v1/api_keys", params={"cursor": keys_cursor})).status_code == 200
+    elsewhere = await org.get("/v1/events", params={"cursor": keys_cursor})
+    assert elsewhere.status_code == 400
+    assert elsewhere.json()["error"]["code"] == "invalid_cursor"
+    filtered = await next_cursor(org, "/v1/events", type="api_key.created")
+    other_filter = await org.get("/v1/events", params={"cursor": filtered, "type": "ping"})
+    assert other_filter.status_code == 400
+    same = await org.get("/v1/events", params={"cursor": filtered, "type": "api_key.created"})
+    assert same.status_code == 200 and same.json()["data"]
+
+
 async def test_unknown_paths_and_methods_use_the_error_envelope(client, org: Org):
     r = await client.get("/v1/unknown", headers=org.headers())
     assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"

@@ -1,5 +1,6 @@
 """`"sandbox": true` on a write: validated, answered as if done, nothing persisted or sent."""
 
+import pytest
 from sqlalchemy import func, select
 
 from msgprofiles.webhooks.models import events
@@ -50,6 +51,15 @@ async def test_sandboxed_requests_are_still_validated(org: Org):
     assert r.status_code == 400 and r.json()["error"]["code"] == "validation_error"
     r = await org.post("/v1/profiles", {"name": "x", "sandbox": "yes"})
     assert r.status_code == 400 and r.json()["error"]["details"][0]["field"] == "sandbox"
+
+
+@pytest.mark.parametrize("key", ["k" * 256, ""])
+async def test_a_sandboxed_request_checks_its_idempotency_key_too(org: Org, key):
+    r = await org.post(
+        "/v1/profiles", {"name": "Dry run", "sandbox": True}, **{"Idempotency-Key": key}
+    )
+    assert r.status_code == 400, r.text
+    assert r.json()["error"]["code"] == "invalid_idempotency_key"
 
 
 async def test_a_sandboxed_key_is_shown_but_never_works(org: Org, client):

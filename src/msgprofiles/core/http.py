@@ -115,6 +115,8 @@ class ApiRoute(APIRoute):
                                 headers=rate.headers(),
                             )
                     key = request.headers.get("idempotency-key")
+                    if caller and key is not None and request.method in self.idempotent_methods:
+                        idempotency.validate_key(key)  # sandbox or not, the same rules
                     if sandbox and caller is not None:
                         response = await _run_in_sandbox(request, conn, handler)
                     elif (
@@ -171,7 +173,6 @@ class ApiRoute(APIRoute):
         handler: Callable[[Request], Awaitable[Response]],
         ttl: timedelta,
     ) -> Response:
-        idempotency.validate_key(key)
         print_ = idempotency.fingerprint(
             request.method, request.url.path, request.url.query, await request.body()
         )

@@ -1,11 +1,15 @@
 """Opaque keyset cursors. Ids are time-sortable ULIDs, so every list is ordered newest first by
-id and the cursor is the last id seen: each page is an index range scan, never an OFFSET.
+id and the cursor is the last id seen: each page is an index range scan, never an OFFSET. A
+cursor also carries a digest of the list it came from (its table and filters), so one passed to
+another list, or with other filters, is refused rather than answered with a wrong page.
 
 Dialects whose vendor numbers its pages (`page=3`) pass an `offset` instead; those pages also
 count the total. The native API never does."""
 
 import base64
 import binascii
+import hashlib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, Generic, TypeVar
@@ -19,7 +23,8 @@ from msgprofiles.db.database import Connection
 T = TypeVar("T")
 U = TypeVar("U")
 
-_CURSOR_VERSION = "1:"
+_CURSOR_VERSION = "2:"
+_ID = re.compile(r"[a-z]{2,5}_[0-9A-HJKMNP-TV-Z]{26}")  # a prefixed ULID, nothing else
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,18 +55,35 @@ class Page(Generic[T]):
         return Page(items, self.has_more, self.next_cursor, self.total)
 
 
-def encode_cursor(last_id: str) -> str:
-    return base64.urlsafe_b64encode((_CURSOR_VERSION + last_id).encode()).decode().rstrip("=")
+def list_digest(statement: Select[Any]) -> str:
+    """What identifies a list: its query with every filter value, before paging."""
+    compiled = statement.compile()
+    key = f"{compiled}|{sorted(compiled.params.items(), key=lambda item: item[0])!r}"
+    return hashlib.blake2s(key.encode(), digest_size=6).hexdigest()
 
 
-def decode_cursor(cursor: str) -> str:
+def encode_cursor(last_id: str, digest: str) -> str:
+    raw = f"{_CURSOR_VERSION}{digest}:{last_id}"
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, digest: str) -> str:
+    """The last id a cursor of this list stands for; 400 `invalid_cursor` for anything else
+    (malformed, from an older version, or from another list)."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raw = ""
-    if not raw.startswith(_CURSOR_VERSION) or len(raw) <= len(_CURSOR_VERSION):
+    version, _, rest = raw.partition(":")
+    found_digest, _, last_id = rest.partition(":")
+    if f"{version}:" != _CURSOR_VERSION or not _ID.fullmatch(last_id):
         raise DomainError(ErrorCode.invalid_cursor, "The cursor is malformed or expired.")
-    return raw[len(_CURSOR_VERSION) :]
+    if found_digest != digest:
+        raise DomainError(
+            ErrorCode.invalid_cursor,
+            "This cursor belongs to another list or other filters: pass the same query again.",
+        )
+    return last_id
 
 
 async def fetch_page(
@@ -73,12 +95,13 @@ async def fetch_page(
         statement = statement.order_by(id_column.desc()).offset(params.offset)
         rows = await conn.fetch_all(statement.limit(params.limit))
         return Page(rows, params.offset + len(rows) < total, None, total)
+    digest = list_digest(statement)
     if params.cursor is not None:
-        statement = statement.where(id_column < decode_cursor(params.cursor))
+        statement = statement.where(id_column < decode_cursor(params.cursor, digest))
     rows = await conn.fetch_all(statement.order_by(id_column.desc()).limit(params.limit + 1))
     has_more = len(rows) > params.limit
     rows = rows[: params.limit]
-    next_cursor = encode_cursor(rows[-1][id_column.name]) if has_more else None
+    next_cursor = encode_cursor(rows[-1][id_column.name], digest) if has_more else None
     return Page(items=rows, has_more=has_more, next_cursor=next_cursor)
 
 

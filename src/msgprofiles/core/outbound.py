@@ -100,7 +100,11 @@ async def resolve(url: str, allow_private: bool) -> Target:
 
 async def check_url(url: str, allow_private: bool) -> None:
     """Refuse URLs that are not http(s), or that point at this network (SSRF), when they are
-    saved; `post_signed` checks them again when sending."""
+    saved; `post_signed` checks them again when sending. Where the operator allows private
+    targets, a name need not resolve yet."""
+    parts = urlsplit(url)
+    if allow_private and parts.scheme in ("http", "https") and parts.hostname:
+        return
     await resolve(url, allow_private)
 
 

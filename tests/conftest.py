@@ -81,6 +81,7 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
         database_url=database_url,
         data_dir=tmp_path_factory.mktemp("data"),
         rate_limit="100000/second",
+        auth_failure_rate_limit="100000/second",  # tests try wrong keys on purpose
         log_level="info",
         allow_private_webhooks=True,  # the receivers of the tests listen on loopback
         run_worker=False,  # tests drive the worker themselves

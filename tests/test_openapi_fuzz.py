@@ -42,7 +42,11 @@ class Live:
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
-    env = {"MSGPROFILES_RATE_LIMIT": "1000000/second", "MSGPROFILES_ALLOW_PRIVATE_WEBHOOKS": "1"}
+    env = {
+        "MSGPROFILES_RATE_LIMIT": "1000000/second",
+        "MSGPROFILES_AUTH_FAILURE_RATE_LIMIT": "1000000/second",  # it generates wrong keys
+        "MSGPROFILES_ALLOW_PRIVATE_WEBHOOKS": "1",
+    }
     with (
         live_server(tmp_path_factory.mktemp("fuzz"), env) as (base, key),
         contextlib.closing(Receiver()) as receiver,

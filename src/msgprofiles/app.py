@@ -64,7 +64,9 @@ DIALECTS: tuple[Dialect, ...] = (sentdm.DIALECT,)
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     configure_logging(settings.log_level, settings.log_format)
-    rate_limiter = RateLimiter(settings.rate_limit, settings.redis_url)
+    rate_limiter = RateLimiter(
+        settings.rate_limit, settings.redis_url, settings.auth_failure_rate_limit
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -98,6 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         default_response_class=JSONResponse,
         docs_url=None,
         redoc_url=None,
+        redirect_slashes=False,  # its redirect would be built from the request's Host
     )
 
     app.include_router(organization_routes.router)

@@ -26,6 +26,10 @@ class Settings(BaseSettings):
         default="100/second",
         description="Per API key, in the `limits` notation, e.g. `100/second` or `5000/minute`.",
     )
+    auth_failure_rate_limit: str = Field(
+        default="60/minute",
+        description="Wrong API keys per client address; past it, wrong keys get 429.",
+    )
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     idempotency_ttl_seconds: int = Field(default=86_400, ge=60)
     database_pool_size: int = Field(default=10, ge=1, le=200)

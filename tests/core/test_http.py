@@ -272,3 +272,19 @@ async def test_a_nul_character_is_refused_on_every_database(org: Org):
     assert not any("Nul" in name for name in names), "nothing was written"
     r = await org.post("/v1/profiles", {"name": "A backslash-u, not a NUL: \\u0000"})
     assert r.status_code == 201, r.text
+
+
+async def test_head_answers_like_get_without_a_body(org: Org, client):
+    got = await client.get("/v1/organization", headers=org.headers())
+    head = await client.head("/v1/organization", headers=org.headers())
+    assert head.status_code == 200 and head.content == b""
+    assert head.headers["content-type"] == got.headers["content-type"]
+    assert head.headers["content-length"] == got.headers["content-length"]
+    assert (await client.head("/health")).status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/v1/profiles/", "/dialects/sentdm/v3/profiles/"])
+async def test_no_redirect_is_built_from_the_host_header(org: Org, client, path):
+    r = await client.get(path, headers=org.headers(Host="evil.example"))
+    assert "location" not in r.headers
+    assert r.status_code == 404

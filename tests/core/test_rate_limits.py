@@ -62,3 +62,25 @@ async def test_redis_shares_one_budget_between_processes(limited, settings, clie
                 (await other.get("/v1/organization", headers=headers)).status_code,
             ]
     assert codes == [200, 200, 200, 429]
+
+
+@pytest.fixture
+async def guessed(settings):
+    """A second app on the same database that lets 3 wrong keys a minute from one address."""
+    app = create_app(settings.model_copy(update={"auth_failure_rate_limit": "3/minute"}))
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 4000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            yield client
+
+
+async def test_guessing_keys_from_one_address_is_rate_limited(guessed, client, operator_key):
+    org = await create_org(client, operator_key, "Guessed")
+    statuses = []
+    for n in range(5):
+        r = await guessed.get("/v1/organization", headers={"x-api-key": f"mpk_wrong{n}"})
+        statuses.append(r.status_code)
+    assert statuses == [401, 401, 401, 429, 429]
+    assert r.json()["error"]["code"] == "rate_limited" and int(r.headers["Retry-After"]) >= 1
+    valid = await guessed.get("/v1/organization", headers={"x-api-key": org.admin_key})
+    assert valid.status_code == 200, "a right key from the same address still works"

@@ -156,7 +156,16 @@ class ApiRoute(APIRoute):
         try:
             caller = await pipeline.authenticate(conn, secret)
         except DomainError as error:
+            address = request.client.host if request.client else "unknown"
+            failures = await pipeline.rate_limiter.hit_failure(address)
             request.state.auth_error = error
+            if not failures.allowed:
+                request.state.auth_error = DomainError(
+                    ErrorCode.rate_limited,
+                    "Too many wrong API keys from this address; retry after the Retry-After "
+                    "delay.",
+                    headers=failures.headers(),
+                )
             return None
         profile_id = request.headers.get("x-profile-id")
         if profile_id:  # an organization key acting for one of its profiles

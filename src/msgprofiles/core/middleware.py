@@ -22,7 +22,7 @@ def _valid_request_id(value: str) -> bool:
 class RequestContextMiddleware:
     """Takes `X-Request-Id` from the caller (or makes one), binds it to every log line, echoes
     it on the response, writes one access log line per request and turns any unhandled
-    exception into a 500 error envelope."""
+    exception into a 500 error envelope. HEAD is answered as GET without the body."""
 
     def __init__(self, app: ASGIApp, *, access_log: bool = True) -> None:
         self.app = app
@@ -40,6 +40,9 @@ class RequestContextMiddleware:
                     request_id = candidate
                 break
         request_id = request_id or new_request_id()
+        method = scope["method"]
+        if method == "HEAD":  # the GET route answers; only its headers go out
+            scope = {**scope, "method": "GET"}
         scope.setdefault("state", {})["request_id"] = request_id
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=request_id)
@@ -54,6 +57,8 @@ class RequestContextMiddleware:
                 response_started = True
                 status = message["status"]
                 message["headers"] = [*message.get("headers", []), header]
+            elif method == "HEAD" and message["type"] == "http.response.body":
+                message = {**message, "body": b""}
             await send(message)
 
         try:
@@ -67,7 +72,7 @@ class RequestContextMiddleware:
                 request_id,
             )(scope, receive, send_with_id)
         except Exception:
-            logger.exception("unhandled_error", method=scope["method"], path=scope["path"])
+            logger.exception("unhandled_error", method=method, path=scope["path"])
             if response_started:
                 raise
             await error_response(
@@ -77,7 +82,7 @@ class RequestContextMiddleware:
             if self.access_log:
                 logger.info(
                     "request",
-                    method=scope["method"],
+                    method=method,
                     path=scope["path"],
                     status=status,
                     duration_ms=round((time.perf_counter() - started) * 1000, 2),

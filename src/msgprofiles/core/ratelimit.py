@@ -1,6 +1,7 @@
 """Per-API-key rate limits with the `limits` library (sliding window counter: O(1) per hit):
 in memory by default, in Redis when `MSGPROFILES_REDIS_URL` is set so that every process
-shares one budget."""
+shares one budget. Wrong API keys are limited per client address, so keys cannot be guessed
+at speed (valid keys from the same address are not held back)."""
 
 import math
 import time
@@ -34,8 +35,11 @@ class RateLimitState:
 
 
 class RateLimiter:
-    def __init__(self, rate: str, redis_url: str | None = None) -> None:
+    def __init__(
+        self, rate: str, redis_url: str | None = None, failure_rate: str = "60/minute"
+    ) -> None:
         self.item: RateLimitItem = parse(rate)
+        self.failure_item: RateLimitItem = parse(failure_rate)
         # The asyncio memory storage expires keys from an asyncio task; the synchronous one
         # runs a timer thread every 10 ms that takes the GIL from the event loop (measured).
         storage = (
@@ -46,11 +50,18 @@ class RateLimiter:
         self._limiter = SlidingWindowCounterRateLimiter(storage)
 
     async def hit(self, identity: str) -> RateLimitState:
-        allowed = await self._limiter.hit(self.item, identity)
-        stats = await self._limiter.get_window_stats(self.item, identity)
+        return await self._hit(self.item, identity)
+
+    async def hit_failure(self, address: str) -> RateLimitState:
+        """Count a wrong API key from `address`."""
+        return await self._hit(self.failure_item, f"auth-failure:{address}")
+
+    async def _hit(self, item: RateLimitItem, identity: str) -> RateLimitState:
+        allowed = await self._limiter.hit(item, identity)
+        stats = await self._limiter.get_window_stats(item, identity)
         return RateLimitState(
             allowed=allowed,
-            limit=self.item.amount,
+            limit=item.amount,
             remaining=max(0, stats.remaining),
             reset_after=max(0, math.ceil(stats.reset_time - time.time())),
         )

@@ -136,6 +136,7 @@ class Dialect:
             version=self.version,
             docs_url=None,
             redoc_url=None,
+            redirect_slashes=False,  # its redirect would be built from the request's Host
         )
         app.state = state
         for router in self.routers:

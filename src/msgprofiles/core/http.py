@@ -162,8 +162,7 @@ class ApiRoute(APIRoute):
             if not failures.allowed:
                 request.state.auth_error = DomainError(
                     ErrorCode.rate_limited,
-                    "Too many wrong API keys from this address; retry after the Retry-After "
-                    "delay.",
+                    "Too many wrong API keys from this address; retry after the Retry-After delay.",
                     headers=failures.headers(),
                 )
             return None

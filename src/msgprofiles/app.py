@@ -30,7 +30,7 @@ from msgprofiles.core.responses import JSONResponse, domain_error_response
 from msgprofiles.db.database import Database
 from msgprofiles.dialects import sentdm
 from msgprofiles.dialects.toolkit import Dialect
-from msgprofiles.jobs.runner import Worker, purge_succeeded
+from msgprofiles.jobs.runner import Worker, purge_succeeded, release_orphaned
 from msgprofiles.numbers import routes as number_routes
 from msgprofiles.organizations import routes as organization_routes
 from msgprofiles.profiles import routes as profile_routes
@@ -79,6 +79,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 rate_limiter=rate_limiter,
                 idempotency_ttl=timedelta(seconds=settings.idempotency_ttl_seconds),
             )
+            # The embedded mode is one process: jobs still marked running are the dead
+            # previous process's, and need not wait out its leases.
+            embedded = settings.run_worker and runtime.database.dialect == "sqlite"
+            if embedded and (released := await release_orphaned(runtime.database)):
+                logger.info("orphaned_jobs_released", jobs=released)
             housekeeping = asyncio.create_task(_housekeeping(runtime.database, settings))
             stop = asyncio.Event()
             worker = asyncio.create_task(Worker(runtime).run(stop)) if settings.run_worker else None

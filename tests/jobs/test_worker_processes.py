@@ -77,6 +77,41 @@ def test_a_killed_server_delivers_every_committed_event_after_restart(where):
         receiver.close()
 
 
+@pytest.mark.skipif(bool(POSTGRES_SERVER), reason="the embedded mode is SQLite's")
+def test_the_embedded_mode_resumes_a_killed_processs_jobs_at_restart(where):
+    """With the default 60 s lease: the restarted process hands the dead one's jobs back at
+    once, so every committed event arrives within seconds of the restart, not a lease."""
+    key = operator_key(where)
+    receiver = Receiver()
+    receiver.open.clear()
+    slow_lease = {**FAST_RETRIES, "MSGPROFILES_JOB_LEASE_SECONDS": "60"}
+    process, url = start_server(where, slow_lease)
+    try:
+        headers = {"x-api-key": key}
+        r = httpx.post(
+            f"{url}/v1/webhook_subscriptions", json={"url": receiver.url}, headers=headers
+        )
+        assert r.status_code == 201
+        for n in range(10):
+            r = httpx.patch(f"{url}/v1/organization", json={"name": f"kill {n}"}, headers=headers)
+            assert r.status_code == 200
+        wait_for(lambda: receiver.arrived >= 1)  # deliveries are under way: their jobs leased
+        process.send_signal(signal.SIGKILL)
+        process.wait(10)
+        receiver.open.set()  # what the dead process sent was never acknowledged to it:
+        wait_for(lambda: len(receiver.requests) == receiver.arrived)
+        receiver.requests.clear()  # only deliveries of the restarted process count
+
+        process, url = start_server(where, slow_lease)
+        committed = committed_event_ids(url, key, "organization.updated")
+        assert len(committed) == 10
+        wait_for(lambda: committed <= {h["webhook-id"] for h, _ in receiver.requests}, 15)
+    finally:
+        process.kill()
+        process.wait(10)
+        receiver.close()
+
+
 @pytest.mark.skipif(not POSTGRES_SERVER, reason="several worker processes need PostgreSQL")
 def test_two_worker_processes_deliver_each_event_once(where):
     key = operator_key(where)

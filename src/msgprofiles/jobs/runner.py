@@ -24,7 +24,7 @@ from sqlalchemy import and_, bindparam, delete, insert, or_, select, update
 from msgprofiles.core.ids import new_id
 from msgprofiles.core.logging import logger
 from msgprofiles.core.time import utcnow
-from msgprofiles.db.database import Connection, Row, prepare
+from msgprofiles.db.database import Connection, Database, Row, prepare
 from msgprofiles.db.types import UTCDateTime
 from msgprofiles.jobs.models import jobs
 from msgprofiles.runtime import Runtime
@@ -108,6 +108,21 @@ _release = prepare(
     .where(jobs.c.locked_by == bindparam("worker"), jobs.c.status == "running")
     .values(status="queued", locked_by=None, locked_until=None, updated_at=_now)
 )
+
+
+_release_all = prepare(
+    update(jobs)
+    .where(jobs.c.status == "running")
+    .values(status="queued", locked_by=None, locked_until=None, updated_at=_now)
+)
+
+
+async def release_orphaned(database: Database) -> int:
+    """Hand back every job marked running: for the embedded mode (SQLite, one process) at
+    start, when the only worker that could hold them is the previous, dead process. Their
+    leases would otherwise keep them for up to `job_lease_seconds`."""
+    async with database.connect() as conn:
+        return await conn.execute(_release_all, {"now": utcnow()})
 
 
 async def enqueue(

@@ -349,8 +349,12 @@ async def test_events_filter_by_time_range_and_page(org: Org):
         await org.get("/v1/events", params={"limit": 1, "cursor": first["next_cursor"]})
     ).json()
     assert first["has_more"] and first["data"][0]["id"] > second["data"][0]["id"]
-    bad = await org.get("/v1/events", params={"created_after": "yesterday"})
-    assert bad.status_code == 400
+    for not_a_date_time in ("yesterday", "0.5", "1764547200", "-1", "1e9"):
+        bad = await org.get("/v1/events", params={"created_before": not_a_date_time})
+        assert bad.status_code == 400, not_a_date_time
+        assert bad.json()["error"]["details"][0]["field"].endswith("created_before")
+    spelled = await org.get("/v1/events", params={"created_before": "2030-01-01T00:00:00+02:00"})
+    assert spelled.status_code == 200
 
 
 async def test_a_stopping_worker_hands_back_the_jobs_it_could_not_finish(

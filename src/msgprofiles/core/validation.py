@@ -1,10 +1,12 @@
-"""Field types shared by several domains: phone numbers, countries."""
+"""Field types shared by several domains: phone numbers, countries, date-times."""
 
+import re
+from datetime import datetime
 from typing import Annotated
 
 import phonenumbers
 import pycountry
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field
 
 
 def e164(value: str) -> str:
@@ -40,3 +42,20 @@ def area_code_of(number: str) -> str | None:
 
 E164 = Annotated[str, AfterValidator(e164), Field(examples=["+14155550123"], max_length=20)]
 CountryCode = Annotated[str, AfterValidator(country_code), Field(examples=["US"])]
+
+
+_NUMBER = re.compile(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*")
+
+
+def _not_a_number(value: object) -> object:
+    """Pydantic reads a number as seconds since 1970; the API documents date-times only."""
+    if isinstance(value, int | float) or (isinstance(value, str) and _NUMBER.fullmatch(value)):
+        raise ValueError("use an ISO 8601 date-time, e.g. 2026-12-01T09:30:00Z")
+    return value
+
+
+DateTime = Annotated[
+    datetime,
+    BeforeValidator(_not_a_number),
+    Field(description="ISO 8601 date-time, e.g. 2026-12-01T09:30:00Z."),
+]

@@ -1,4 +1,3 @@
-from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Response
@@ -7,6 +6,7 @@ from msgprofiles.core.http import ERROR_RESPONSES, AdminCtx, ApiRoute, Ctx
 from msgprofiles.core.pagination import Page as PageResult
 from msgprofiles.core.pagination import PageParams, page_params
 from msgprofiles.core.schemas import Envelope, ListEnvelope
+from msgprofiles.core.validation import DateTime
 from msgprofiles.webhooks import events as event_log
 from msgprofiles.webhooks import service
 from msgprofiles.webhooks.schemas import (
@@ -124,8 +124,8 @@ async def list_events(
     ctx: Ctx,
     page: Page,
     type: Annotated[str | None, Query(max_length=80)] = None,
-    created_after: Annotated[datetime | None, Query()] = None,
-    created_before: Annotated[datetime | None, Query()] = None,
+    created_after: Annotated[DateTime | None, Query()] = None,
+    created_before: Annotated[DateTime | None, Query()] = None,
 ) -> Response:
     """Events of your organization (a profile-scoped key: of its profile), newest first;
     filter by type and time range."""

@@ -170,7 +170,8 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
         "in": "header",
         "required": False,
         "schema": {"type": "string", "minLength": 1, "maxLength": 255},
-        "description": "Replays the first response for a retry of the same request (24 h).",
+        "description": "1-255 printable characters. Replays the first response for a retry of "
+        "the same request (24 h); with another request it is a 422.",
     }
     sandbox = {
         "type": "boolean",

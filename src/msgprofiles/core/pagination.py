@@ -37,7 +37,12 @@ class PageParams:
 async def page_params(
     limit: Annotated[int, Query(ge=1, le=100, description="Items per page (1-100).")] = 20,
     cursor: Annotated[
-        str | None, Query(max_length=200, description="`next_cursor` of the previous page.")
+        str | None,
+        Query(
+            max_length=200,
+            description="`next_cursor` of the previous page, unchanged, with the same filters: "
+            "a cursor of another list or other filters is a 400 `invalid_cursor`.",
+        ),
     ] = None,
 ) -> PageParams:
     return PageParams(limit=limit, cursor=cursor)

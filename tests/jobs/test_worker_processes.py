@@ -41,20 +41,24 @@ def where(tmp_path, fresh_database) -> list[str]:
     ]
 
 
+def subscribe_and_change(url: str, key: str, receiver: Receiver, changes: int) -> None:
+    """Subscribe the receiver, then make `changes` acknowledged changes: each event must
+    arrive."""
+    headers = {"x-api-key": key}
+    r = httpx.post(f"{url}/v1/webhook_subscriptions", json={"url": receiver.url}, headers=headers)
+    assert r.status_code == 201
+    for n in range(changes):
+        r = httpx.patch(f"{url}/v1/organization", json={"name": f"change {n}"}, headers=headers)
+        assert r.status_code == 200
+
+
 def test_a_killed_server_delivers_every_committed_event_after_restart(where):
     key = operator_key(where)
     receiver = Receiver()
     receiver.open.clear()  # deliveries arrive and wait: the kill comes mid-delivery
     process, url = start_server(where, FAST_RETRIES)
     try:
-        headers = {"x-api-key": key}
-        r = httpx.post(
-            f"{url}/v1/webhook_subscriptions", json={"url": receiver.url}, headers=headers
-        )
-        assert r.status_code == 201
-        for n in range(40):
-            r = httpx.patch(f"{url}/v1/organization", json={"name": f"crash {n}"}, headers=headers)
-            assert r.status_code == 200  # acknowledged: its event must arrive
+        subscribe_and_change(url, key, receiver, 40)
         wait_for(lambda: receiver.arrived >= 1)
         process.send_signal(signal.SIGKILL)
         process.wait(10)
@@ -87,14 +91,7 @@ def test_the_embedded_mode_resumes_a_killed_processs_jobs_at_restart(where):
     slow_lease = {**FAST_RETRIES, "MSGPROFILES_JOB_LEASE_SECONDS": "60"}
     process, url = start_server(where, slow_lease)
     try:
-        headers = {"x-api-key": key}
-        r = httpx.post(
-            f"{url}/v1/webhook_subscriptions", json={"url": receiver.url}, headers=headers
-        )
-        assert r.status_code == 201
-        for n in range(10):
-            r = httpx.patch(f"{url}/v1/organization", json={"name": f"kill {n}"}, headers=headers)
-            assert r.status_code == 200
+        subscribe_and_change(url, key, receiver, 10)
         wait_for(lambda: receiver.arrived >= 1)  # deliveries are under way: their jobs leased
         process.send_signal(signal.SIGKILL)
         process.wait(10)

@@ -36,6 +36,8 @@ def test_help_on_every_command():
         [],
         ["serve"],
         ["migrate"],
+        ["backup"],
+        ["restore"],
         ["orgs"],
         ["orgs", "create"],
         ["orgs", "list"],
@@ -123,3 +125,30 @@ def test_operator_manages_tenants_and_keys_from_the_command_line(where):
     assert unknown.returncode == 1 and "api_key_not_found" in unknown.stderr
     bad_role = run("keys", "create", "--org", org_id, "--role", "owner", *where, ok=False)
     assert bad_role.returncode == 2
+
+
+@pytest.mark.skipif(bool(POSTGRES_SERVER), reason="the embedded database is SQLite")
+def test_backup_while_serving_and_restore(where, tmp_path):
+    copy = tmp_path / "backup.sqlite3"
+    with serve(*where):
+        run("orgs", "create", "Kept", *where)
+        made = run("backup", str(copy), *where).stdout  # while the server runs
+    assert "secret.key" in made  # the key that decrypts what the copy holds
+    run("orgs", "create", "Later", *where)
+    assert run("backup", str(copy), *where, ok=False).returncode == 1  # never overwritten
+
+    run("restore", str(copy), "--yes", *where)
+    names = run("orgs", "list", *where).stdout
+    assert "Kept" in names and "Later" not in names
+
+    not_a_backup = tmp_path / "notes.txt"
+    not_a_backup.write_text("hello")
+    refused = run("restore", str(not_a_backup), "--yes", *where, ok=False)
+    assert refused.returncode == 1 and "not a" in refused.stderr
+    assert "Kept" in run("orgs", "list", *where).stdout  # a refused restore changes nothing
+
+
+@pytest.mark.skipif(not POSTGRES_SERVER, reason="on PostgreSQL")
+def test_postgresql_backups_are_pg_dumps(where, tmp_path):
+    refused = run("backup", str(tmp_path / "b.sqlite3"), *where, ok=False)
+    assert refused.returncode == 1 and "pg_dump" in refused.stderr

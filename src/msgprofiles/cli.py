@@ -17,6 +17,7 @@ from msgprofiles.core.auth import Caller
 from msgprofiles.core.errors import DomainError
 from msgprofiles.core.logging import configure_logging
 from msgprofiles.core.pagination import PageParams
+from msgprofiles.db import backup as backups
 from msgprofiles.db.database import Connection, normalize_url, open_database
 from msgprofiles.db.migrate import upgrade
 from msgprofiles.organizations import service as organizations
@@ -208,6 +209,50 @@ def migrate(data_dir: DataDir = None, database_url: DatabaseUrl = None) -> None:
     settings = _settings(data_dir, database_url)
     upgrade(settings.resolved_database_url)
     typer.echo("database is up to date")
+
+
+@app.command("backup")
+def backup_command(
+    path: Annotated[Path, typer.Argument(help="The file to write (it must not exist).")],
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Copy the embedded (SQLite) database to PATH, consistently, even while the server runs.
+    For PostgreSQL use pg_dump."""
+    settings = _settings(data_dir, database_url)
+    _backups(lambda: backups.backup(settings.resolved_database_url, path))
+    typer.echo(f"backed up to {path}")
+    if not settings.secret_key:
+        typer.echo(
+            f"Keep {settings.data_dir / 'secret.key'} with it: the stored signing secrets and "
+            "tokens are encrypted with that key."
+        )
+
+
+@app.command("restore")
+def restore_command(
+    path: Annotated[Path, typer.Argument(help="A file made by `msgprofiles backup`.")],
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Replace the embedded database's contents with a backup. Stop the server first."""
+    settings = _settings(data_dir, database_url)
+    if not yes:
+        typer.confirm(
+            f"Replace everything in {settings.resolved_database_url} with {path}?", abort=True
+        )
+    _backups(lambda: backups.restore(settings.resolved_database_url, path))
+    upgrade(settings.resolved_database_url)  # a backup of an older version catches up
+    typer.echo(f"restored from {path}")
+
+
+def _backups(work: Callable[[], None]) -> None:
+    try:
+        work()
+    except backups.BackupError as error:
+        typer.secho(f"error: {error}", err=True, fg="red")
+        raise typer.Exit(1) from None
 
 
 @orgs_app.command("create")

@@ -13,7 +13,8 @@ import msgprofiles.jobs.models
 import msgprofiles.numbers.models
 import msgprofiles.organizations.models
 import msgprofiles.profiles.models
-import msgprofiles.webhooks.models  # noqa: F401  (every table on the metadata)
+import msgprofiles.webhooks.models
+import msgprofiles.workflows.models  # noqa: F401  (every table on the metadata)
 from msgprofiles.db.database import normalize_url
 from msgprofiles.db.metadata import metadata
 from msgprofiles.db.migrate import upgrade

@@ -21,9 +21,26 @@ def sqlite_path(database_url: str) -> Path:
     return Path(url.database)
 
 
-def _copy(source: sqlite3.Connection, target: sqlite3.Connection) -> None:
-    with target:
-        source.backup(target)
+def _copy(source_path: Path, target_path: Path) -> None:
+    """Every page of `source_path` into `target_path`, read from one consistent snapshot."""
+    source = sqlite3.connect(f"file:{source_path}?mode=ro", uri=True)
+    target = sqlite3.connect(target_path)
+    try:
+        with target:
+            source.backup(target)
+    finally:
+        target.close()
+        source.close()
+
+
+def _tables(path: Path) -> set[str]:
+    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
+    except sqlite3.DatabaseError as error:
+        raise BackupError(f"{path} is not a SQLite database: {error}") from None
+    finally:
+        connection.close()
 
 
 def backup(database_url: str, destination: Path) -> None:
@@ -33,13 +50,7 @@ def backup(database_url: str, destination: Path) -> None:
         raise BackupError(f"there is no database at {source_path}")
     if destination.exists():
         raise BackupError(f"{destination} exists already; name a new file")
-    source = sqlite3.connect(f"file:{source_path}?mode=ro", uri=True)
-    target = sqlite3.connect(destination)
-    try:
-        _copy(source, target)
-    finally:
-        target.close()
-        source.close()
+    _copy(source_path, destination)
 
 
 def restore(database_url: str, backup_file: Path) -> None:
@@ -48,19 +59,7 @@ def restore(database_url: str, backup_file: Path) -> None:
     target_path = sqlite_path(database_url)
     if not backup_file.is_file():
         raise BackupError(f"there is no backup at {backup_file}")
-    source = sqlite3.connect(f"file:{backup_file}?mode=ro", uri=True)
-    try:
-        tables = {row[0] for row in source.execute("SELECT name FROM sqlite_master")}
-    except sqlite3.DatabaseError as error:
-        source.close()
-        raise BackupError(f"{backup_file} is not a SQLite database: {error}") from None
-    if "alembic_version" not in tables or "organizations" not in tables:
-        source.close()
+    if not {"alembic_version", "organizations"} <= _tables(backup_file):
         raise BackupError(f"{backup_file} is not a msgprofiles backup")
     target_path.parent.mkdir(parents=True, exist_ok=True)
-    target = sqlite3.connect(target_path)
-    try:
-        _copy(source, target)
-    finally:
-        target.close()
-        source.close()
+    _copy(backup_file, target_path)

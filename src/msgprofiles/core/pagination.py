@@ -60,11 +60,18 @@ class Page(Generic[T]):
         return Page(items, self.has_more, self.next_cursor, self.total)
 
 
-def list_digest(statement: Select[Any]) -> str:
-    """What identifies a list: its query with every filter value, before paging."""
-    compiled = statement.compile()
-    key = f"{compiled}|{sorted(compiled.params.items(), key=lambda item: item[0])!r}"
-    return hashlib.blake2s(key.encode(), digest_size=6).hexdigest()
+_ANONYMOUS = re.compile(r"%\(\d+ (.+)\)s")  # SQLAlchemy's per-process name of a bound value
+
+
+def list_digest(statement: Select[Any], table: str) -> str:
+    """What identifies a list, the same in every process: its table and every filter value
+    with the column it is bound to. Read from the statement's cache key (tens of µs; compiling
+    the statement would cost a millisecond)."""
+    key = statement._generate_cache_key()
+    binds = key.bindparams if key is not None else []
+    filters = [(_ANONYMOUS.sub(r"\1", bind.key), bind.effective_value) for bind in binds]
+    text = f"{table}|{filters!r}"
+    return hashlib.blake2s(text.encode(), digest_size=6).hexdigest()
 
 
 def encode_cursor(last_id: str, digest: str) -> str:
@@ -100,7 +107,7 @@ async def fetch_page(
         statement = statement.order_by(id_column.desc()).offset(params.offset)
         rows = await conn.fetch_all(statement.limit(params.limit))
         return Page(rows, params.offset + len(rows) < total, None, total)
-    digest = list_digest(statement)
+    digest = list_digest(statement, id_column.table.name)
     if params.cursor is not None:
         statement = statement.where(id_column < decode_cursor(params.cursor, digest))
     rows = await conn.fetch_all(statement.order_by(id_column.desc()).limit(params.limit + 1))

@@ -95,8 +95,8 @@ async def app(settings: Settings) -> AsyncIterator[object]:
     application = create_app(settings)
     async with application.router.lifespan_context(application):
         # The operator first, on the empty database (tests may add organizations directly).
-        async with application.state.runtime.database.connect() as conn:
-            created = await bootstrap_operator(conn, application.state.runtime.secrets)
+        async with application.state.pipeline.runtime.database.connect() as conn:
+            created = await bootstrap_operator(conn, application.state.pipeline.runtime.secrets)
         assert created is not None and created.api_key.secret
         application.state.test_operator_key = created.api_key.secret
         yield application
@@ -111,7 +111,7 @@ async def client(app: object) -> AsyncIterator[httpx.AsyncClient]:
 
 @pytest.fixture(scope="session")
 def database(app: object) -> Database:
-    db: Database = app.state.runtime.database  # type: ignore[attr-defined]
+    db: Database = app.state.pipeline.runtime.database  # type: ignore[attr-defined]
     return db
 
 
@@ -252,7 +252,7 @@ def receiver() -> Iterator[Receiver]:
 
 @pytest.fixture(scope="session")
 def worker(app: object) -> Worker:
-    return Worker(app.state.runtime)  # type: ignore[attr-defined]
+    return Worker(app.state.pipeline.runtime)  # type: ignore[attr-defined]
 
 
 async def drain(worker: Worker, until: Callable[[], bool]) -> None:

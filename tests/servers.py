@@ -11,6 +11,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -41,43 +42,13 @@ def database_args(fresh_database: str) -> list[str]:
     return ["--database-url", fresh_database] if POSTGRES_SERVER else []
 
 
-@contextlib.contextmanager
-def serve(*args: str, env: dict[str, str] | None = None) -> Iterator[tuple[str, list[str]]]:
-    """Run `msgprofiles serve …` until the block ends; yield its URL and its output lines."""
+def _launch(args: tuple[str, ...], env: dict[str, str], output: int) -> tuple[Any, str]:
+    """Start `msgprofiles serve …` on a free port and wait until /health answers."""
     port = free_port()
     process = subprocess.Popen(
         [EXECUTABLE, "serve", "--port", str(port), *args],
-        stdout=subprocess.PIPE,
+        stdout=output,
         stderr=subprocess.STDOUT,
-        text=True,
-        env={**os.environ, **(env or {})},
-    )
-    lines: list[str] = []
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-            assert process.poll() is None, process.stdout.read()  # type: ignore[union-attr]
-        else:
-            pytest.fail("the server did not start")
-        yield url, lines
-    finally:
-        process.send_signal(signal.SIGTERM)
-        out, _ = process.communicate(timeout=30)
-        lines.extend(out.splitlines())
-
-
-def start_server(args: list[str], env: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
-    port = free_port()
-    process = subprocess.Popen(
-        [EXECUTABLE, "serve", "--port", str(port), *args],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
         text=True,
         env={**os.environ, **env},
     )
@@ -89,8 +60,30 @@ def start_server(args: list[str], env: dict[str, str]) -> tuple[subprocess.Popen
                 return process, url
         except httpx.TransportError:
             time.sleep(0.1)
+        if process.poll() is not None:
+            break
     process.kill()
-    pytest.fail("the server did not start")
+    out, _ = process.communicate(timeout=10)
+    pytest.fail(f"the server did not start: {out or ''}")
+
+
+@contextlib.contextmanager
+def serve(*args: str, env: dict[str, str] | None = None) -> Iterator[tuple[str, list[str]]]:
+    """Run `msgprofiles serve …` until the block ends; yield its URL and its output lines."""
+    process, url = _launch(args, env or {}, subprocess.PIPE)
+    lines: list[str] = []
+    try:
+        yield url, lines
+    finally:
+        process.send_signal(signal.SIGTERM)
+        out, _ = process.communicate(timeout=30)
+        lines.extend(out.splitlines())
+
+
+def start_server(args: list[str], env: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
+    """A server the test kills itself (its output is not kept)."""
+    process, url = _launch(tuple(args), env, subprocess.DEVNULL)
+    return process, url
 
 
 def operator_key(args: list[str]) -> str:

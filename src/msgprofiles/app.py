@@ -71,7 +71,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with open_runtime(settings) as runtime:
-            app.state.runtime = runtime
             app.state.pipeline = Pipeline(
                 runtime=runtime,
                 authenticate=authenticate,

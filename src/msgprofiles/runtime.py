@@ -1,7 +1,7 @@
 """What a running process shares: the database, settings, secret box, outbound HTTP client,
-providers and random source. One `Runtime` is opened per process (`open_runtime`), by the API
-app, the worker command and the CLI alike, and handed to routes (through `Context`) and to job
-handlers, so nothing reaches for untyped global state."""
+providers and random source. One `Runtime` is opened per process (`open_runtime`) by the API
+app and by the worker command, and handed to routes (through `Context`) and to job handlers,
+so nothing reaches for untyped global state."""
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -37,12 +37,10 @@ def providers(settings: Settings) -> Providers:
 
 
 @asynccontextmanager
-async def open_runtime(
-    settings: Settings, *, pool_size: int | None = None
-) -> AsyncIterator[Runtime]:
+async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
     database = open_database(
         settings.resolved_database_url,
-        pool_size=pool_size or settings.database_pool_size,
+        pool_size=settings.database_pool_size,
         busy_timeout_ms=settings.sqlite_busy_timeout_ms,
     )
     try:

@@ -107,7 +107,7 @@ async def test_a_draft_names_everything_tcr_still_needs(org: Org, database):
 
 
 async def test_a_profile_creates_and_changes_its_brand_with_it(org: Org, database, app):
-    providers: Providers = app.state.runtime.providers
+    providers: Providers = app.state.pipeline.runtime.providers
     draft = BrandFields(vertical="TECHNOLOGY", legal_name="Acme Inc.")
     async with database.connect() as conn:
         profile = await profiles.create_profile(
@@ -115,7 +115,7 @@ async def test_a_profile_creates_and_changes_its_brand_with_it(org: Org, databas
             caller(org),
             ProfileCreate(name="Support"),
             providers.payments,
-            app.state.runtime.secrets,
+            app.state.pipeline.runtime.secrets,
             brand=draft,
         )
     assert profile.brand_id is not None
@@ -141,7 +141,7 @@ async def test_a_profile_brand_is_refused_with_inheritance_or_after_submission(
 ):
     from msgprofiles.core.errors import DomainError
 
-    payments = app.state.runtime.providers.payments
+    payments = app.state.pipeline.runtime.providers.payments
     full = BrandFields.model_validate(
         {k: v for k, v in brand_body().items() if k != "customer_type"}, strict=False
     )
@@ -152,7 +152,7 @@ async def test_a_profile_brand_is_refused_with_inheritance_or_after_submission(
                 caller(org),
                 ProfileCreate(name="Heir", inherit_tcr_brand=True),
                 payments,
-                app.state.runtime.secrets,
+                app.state.pipeline.runtime.secrets,
                 brand=full,
             )
         assert refused.value.code == "brand_conflict"
@@ -161,7 +161,7 @@ async def test_a_profile_brand_is_refused_with_inheritance_or_after_submission(
             caller(org),
             ProfileCreate(name="Own"),
             payments,
-            app.state.runtime.secrets,
+            app.state.pipeline.runtime.secrets,
             brand=full,
         )
     assert (await org.get("/v1/brands")).json()["data"][0]["id"] == profile.brand_id

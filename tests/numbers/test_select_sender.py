@@ -11,10 +11,10 @@ from tests.factories import make_number, make_profile
 
 @pytest.fixture
 def seeded(app):
-    previous = app.state.runtime.random
-    app.state.runtime.random = random.Random(20261124)
+    previous = app.state.pipeline.runtime.random
+    app.state.pipeline.runtime.random = random.Random(20261124)
     yield
-    app.state.runtime.random = previous
+    app.state.pipeline.runtime.random = previous
 
 
 async def pool_profile(org: Org, **pool: object) -> dict:

@@ -47,7 +47,7 @@ async def test_delivery_time_checks_refuse_too(guarded, org: Org, receiver):
     created = await org.post("/v1/webhook_subscriptions", {"url": receiver.url})
     assert created.status_code == 201  # the test app allows loopback
     await org.patch("/v1/organization", {"name": "Guarded later"})
-    strict = Worker(app.state.runtime)  # the guarded app's: no private targets
+    strict = Worker(app.state.pipeline.runtime)  # the guarded app's: no private targets
     deliveries: list[dict] = []
 
     async def attempted() -> bool:

@@ -273,7 +273,7 @@ async def test_the_catalogue_lists_every_event_type(org: Org):
 async def test_a_receiver_slower_than_the_timeout_counts_as_a_failure(org: Org, receiver, app):
     from msgprofiles.jobs.runner import Worker
 
-    context = app.state.runtime
+    context = app.state.pipeline.runtime
     impatient = Worker(
         dataclasses.replace(
             context, settings=context.settings.model_copy(update={"webhook_timeout_seconds": 0.2})
@@ -368,7 +368,7 @@ async def test_a_stopping_worker_hands_back_the_jobs_it_could_not_finish(
     await subscribe(org, receiver)
     await org.patch("/v1/organization", {"name": "Interrupted"})
     stop = asyncio.Event()
-    worker = Worker(app.state.runtime)
+    worker = Worker(app.state.pipeline.runtime)
     running = asyncio.create_task(worker.run(stop, grace=0.1))
     async with asyncio.timeout(10):
         while not worker._running:  # noqa: ASYNC110 (poll the worker, with a deadline)

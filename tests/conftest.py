@@ -35,11 +35,13 @@ hypothesis_settings.register_profile("msgprofiles", derandomize=True, database=N
 hypothesis_settings.load_profile("msgprofiles")
 
 
-def make_database(tmp_dir: Path, name: str) -> tuple[str, Callable[[], None]]:
-    """A fresh, migrated database: a SQLite file, or a new PostgreSQL database."""
+def make_database(
+    tmp_dir: Path, name: str, revision: str = "head"
+) -> tuple[str, Callable[[], None]]:
+    """A fresh database migrated to `revision`: a SQLite file, or a new PostgreSQL database."""
     if not POSTGRES_SERVER:
         url = f"sqlite:///{tmp_dir / f'{name}.sqlite3'}"
-        upgrade(url)
+        upgrade(url, revision)
         return url, lambda: None
     server = make_url(POSTGRES_SERVER.replace("postgresql://", "postgresql+asyncpg://", 1))
     database = f"msgprofiles_test_{name}_{secrets.token_hex(4)}"
@@ -47,7 +49,7 @@ def make_database(tmp_dir: Path, name: str) -> tuple[str, Callable[[], None]]:
     url = server.set(drivername="postgresql", database=database).render_as_string(
         hide_password=False
     )
-    upgrade(url)
+    upgrade(url, revision)
     return url, lambda: asyncio.run(_admin(server, f'DROP DATABASE "{database}" WITH (FORCE)'))
 
 

@@ -1,5 +1,6 @@
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from msgprofiles.profiles.models import profiles
 from tests.conftest import Org
@@ -99,6 +100,32 @@ async def test_short_names_are_unique_among_live_profiles(org: Org):
     assert (
         await org.patch(f"/v1/profiles/{second['id']}", {"short_name": "SALES"})
     ).status_code == 200
+
+
+@pytest.mark.parametrize("taken", ["sales", "Sales", "SALES"])
+async def test_short_names_differing_only_in_case_are_one_sender(org: Org, taken: str):
+    await make_profile(org, short_name="SaLeS")
+    r = await org.post("/v1/profiles", {"name": "Other", "short_name": taken})
+    assert r.status_code == 409 and r.json()["error"]["code"] == "short_name_taken"
+    other = await make_profile(org, name="Other", short_name="OTHER")
+    r = await org.patch(f"/v1/profiles/{other['id']}", {"short_name": taken})
+    assert r.status_code == 409
+    own = await org.patch(f"/v1/profiles/{other['id']}", {"short_name": "other"})
+    assert own.status_code == 200 and own.json()["data"]["short_name"] == "other", "own name"
+
+
+async def test_the_index_refuses_a_case_duplicate_the_check_did_not_see(org: Org, database):
+    """Two concurrent creates both pass the service's check: the unique index decides."""
+    await make_profile(org, short_name="RACE")
+    row = (await org.get("/v1/profiles", params={"search": "RACE"})).json()["data"][0]
+    async with database.connect() as conn:
+        stored = await conn.fetch_one(
+            select(profiles).where(profiles.c.organization_id == org.id, profiles.c.id == row["id"])
+        )
+    duplicate = {**dict(stored), "id": "prof_01JDUPLICATE0000000000000", "short_name": "race"}
+    with pytest.raises(IntegrityError):
+        async with database.connect() as conn, conn.transaction():
+            await conn.execute(profiles.insert(), duplicate)
 
 
 async def test_patch_changes_only_what_it_names_and_merges_messaging(org: Org):

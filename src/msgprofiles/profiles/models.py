@@ -1,4 +1,4 @@
-from sqlalchemy import Boolean, Column, Index, String, Table, Text, text
+from sqlalchemy import Boolean, Column, Index, String, Table, Text, func, text
 
 from msgprofiles.db.metadata import metadata
 from msgprofiles.db.types import UTCDateTime, json_type
@@ -40,15 +40,17 @@ profiles = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     Column("deleted_at", UTCDateTime, nullable=True),
-    # Short names are unique among an organization's live profiles.
-    Index(
-        None,
-        "organization_id",
-        "short_name",
-        unique=True,
-        sqlite_where=text("deleted_at IS NULL"),
-        postgresql_where=text("deleted_at IS NULL"),
-    ),
     Index(None, "organization_id", "status", "id"),
     Index(None, "organization_id", "customer_id", "id"),
+)
+# Short names are unique among an organization's live profiles, whatever their case: a
+# carrier shows "ACME1" and "acme1" to a handset as the same sender. (Short names are ASCII,
+# so lower() is the same on SQLite and PostgreSQL.)
+Index(
+    "ix_profiles_organization_id_short_name_ci",
+    profiles.c.organization_id,
+    func.lower(profiles.c.short_name),
+    unique=True,
+    sqlite_where=text("deleted_at IS NULL"),
+    postgresql_where=text("deleted_at IS NULL"),
 )

@@ -6,7 +6,7 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 
 from msgprofiles.brands import service as brands
 from msgprofiles.brands.schemas import Brand, BrandFields
@@ -43,7 +43,9 @@ _get = prepare(
 _insert = prepare(insert(_t))
 _short_name_owner = prepare(
     select(_t.c.id).where(
-        _t.c.organization_id == bindparam("org"), _t.c.short_name == bindparam("short"), _live
+        _t.c.organization_id == bindparam("org"),
+        func.lower(_t.c.short_name) == func.lower(bindparam("short")),
+        _live,
     )
 )
 

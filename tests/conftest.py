@@ -205,13 +205,15 @@ def fresh_database(tmp_path: Path) -> Iterator[str]:
 class Receiver:
     """A webhook receiver on loopback: records each request and answers with the next status
     of `statuses` (200 once they run out). While `open` is cleared, requests arrive (counted in
-    `arrived`) but are held unanswered until it is set again."""
+    `arrived`) but are held unanswered until it is set again; with `refuse_held` they are then
+    answered 503 and not recorded (a dead sender's requests never count as delivered)."""
 
     def __init__(self) -> None:
         self.requests: list[tuple[dict[str, str], bytes]] = []
         self.statuses: list[int] = []
         self.delay = 0.0
         self.arrived = 0
+        self.refuse_held = False
         self.open = threading.Event()
         self.open.set()
         receiver = self
@@ -220,7 +222,13 @@ class Receiver:
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("content-length", 0)))
                 receiver.arrived += 1
+                held = not receiver.open.is_set()
                 receiver.open.wait(60)
+                if held and receiver.refuse_held:
+                    self.send_response(503)
+                    self.send_header("content-length", "0")
+                    self.end_headers()
+                    return
                 time.sleep(receiver.delay)
                 receiver.requests.append(({k.lower(): v for k, v in self.headers.items()}, body))
                 status = receiver.statuses.pop(0) if receiver.statuses else 200

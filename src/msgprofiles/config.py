@@ -60,7 +60,13 @@ class Settings(BaseSettings):
     )
     run_worker: bool = Field(default=True, description="Run a job worker inside `serve`.")
     worker_concurrency: int = Field(default=8, ge=1, le=256)
-    job_lease_seconds: float = Field(default=60, gt=0)
+    job_lease_seconds: float = Field(
+        default=10,
+        gt=0,
+        description="A worker renews the lease of each job it runs every third of this; a "
+        "worker that stops renewing (killed, frozen, cut off) loses its jobs to the other "
+        "workers this long after its last renewal.",
+    )
     job_poll_seconds: float = Field(default=0.5, gt=0)
     sandbox_latency_seconds: float = Field(
         default=0.0,

@@ -146,6 +146,50 @@ def test_two_worker_processes_deliver_each_event_once(where):
         receiver.close()
 
 
+@pytest.mark.skipif(not POSTGRES_SERVER, reason="several worker processes need PostgreSQL")
+def test_a_killed_workers_jobs_are_taken_over_within_seconds(where):
+    """With the default lease: the surviving worker takes the dead one's jobs once its
+    heartbeat stops, and every committed event arrives within 15 s of the kill."""
+    key = operator_key(where)
+    receiver = Receiver()
+    receiver.open.clear()
+    env = {k: v for k, v in FAST_RETRIES.items() if k != "MSGPROFILES_JOB_LEASE_SECONDS"}
+    process, url = start_server([*where, "--no-worker"], env)
+
+    def start_worker() -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            [EXECUTABLE, "worker", *where],
+            env={**os.environ, **env},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    doomed = start_worker()
+    survivor = None
+    try:
+        subscribe_and_change(url, key, receiver, 12)
+        wait_for(lambda: receiver.arrived >= 8, 30)  # the doomed worker holds 8 deliveries
+        survivor = start_worker()
+        wait_for(lambda: receiver.arrived >= 12, 30)  # and the survivor the other 4
+        doomed.send_signal(signal.SIGKILL)
+        doomed.wait(10)
+        killed_at = time.monotonic()
+        receiver.refuse_held = True
+        receiver.open.set()
+        committed = committed_event_ids(url, key, "organization.updated")
+        assert len(committed) == 12
+        wait_for(lambda: committed <= {h["webhook-id"] for h, _ in receiver.requests}, 30)
+        assert time.monotonic() - killed_at < 15, "taken over within seconds, not a long lease"
+    finally:
+        doomed.kill()
+        if survivor is not None:
+            survivor.send_signal(signal.SIGTERM)
+            survivor.wait(20)
+        process.terminate()
+        process.wait(20)
+        receiver.close()
+
+
 async def terminate_listeners(database_url: str) -> int:
     """End the server side of every LISTENing connection to the database; how many."""
     conn = await asyncpg.connect(database_url)

@@ -5,8 +5,10 @@ A job is written in the same transaction as the change that needs it (`enqueue`)
 exactly when the change committed. Workers claim due jobs (PostgreSQL: `FOR UPDATE SKIP
 LOCKED`, so any number of workers share the queue; SQLite: its single writer makes the claim
 atomic), run the handler outside any transaction, and record the outcome only while they
-still hold the job's lease. A job whose worker died is claimed again when its lease runs out,
-so handlers must be idempotent: a job may run more than once, and is never lost.
+still hold the job's lease. A running worker renews its jobs' leases (its heartbeat), so a
+lease can be short however long a job runs; a job whose worker died is claimed again when its
+lease runs out, seconds later. Handlers must be idempotent: a job may run more than once, and
+is never lost.
 """
 
 import asyncio
@@ -110,6 +112,11 @@ _release = prepare(
 )
 
 
+_renew = prepare(
+    update(jobs)
+    .where(jobs.c.locked_by == bindparam("worker"), jobs.c.status == "running")
+    .values(locked_until=bindparam("until", type_=UTCDateTime))
+)
 _release_all = prepare(
     update(jobs)
     .where(jobs.c.status == "running")
@@ -190,6 +197,7 @@ class Worker:
         back the rest to the queue."""
         logger.info("worker_started", worker=self.worker_id)
         listener = asyncio.create_task(self.database.listen(JOBS_CHANNEL, self.wake))
+        heartbeat = asyncio.create_task(self._heartbeat())
         try:
             while not stop.is_set():
                 claimed = await self._claim_and_start()
@@ -208,6 +216,7 @@ class Worker:
                         waiter.cancel()
         finally:
             listener.cancel()
+            heartbeat.cancel()
             if self._running:
                 await asyncio.wait(self._running, timeout=grace)
             for task in self._running:
@@ -218,6 +227,22 @@ class Worker:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await listener  # its connection closed
             logger.info("worker_stopped", worker=self.worker_id)
+
+    async def _heartbeat(self) -> None:
+        """Every third of a lease, extend the leases of the jobs this worker runs: alive, it
+        keeps them however long they take; dead, it loses them within one lease."""
+        interval = self.lease.total_seconds() / 3
+        while True:
+            await asyncio.sleep(interval)
+            if not self._running:
+                continue
+            try:
+                async with self.database.connect() as conn:
+                    await conn.execute(
+                        _renew, {"worker": self.worker_id, "until": utcnow() + self.lease}
+                    )
+            except Exception:  # the next beat tries again; the lease still has two thirds
+                logger.exception("job_heartbeat_failed", worker=self.worker_id)
 
     async def run_until_idle(self) -> int:
         """Run due jobs until none is left (for tests and the command line); how many ran.

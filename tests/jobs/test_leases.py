@@ -9,11 +9,13 @@ from msgprofiles.runtime import Runtime
 from tests.conftest import Org
 
 RUNS: list[str] = []
+STARTED = asyncio.Event()
 
 
 @handler("test.slow")
 async def _slow(runtime: Runtime, job: object) -> None:
     RUNS.append(job["id"])  # type: ignore[index]
+    STARTED.set()
     await asyncio.sleep(runtime.settings.job_lease_seconds * 4)
 
 
@@ -31,16 +33,14 @@ async def test_a_job_longer_than_its_lease_stays_with_its_live_worker(app, datab
     stop = asyncio.Event()
     running = asyncio.create_task(holder.run(stop))
     async with asyncio.timeout(5):
-        while job_id not in RUNS:
-            await asyncio.sleep(0.02)
+        await STARTED.wait()
     # Past three leases, the rival still finds nothing to take: the holder's heartbeat
     # renewed its lease each time.
     for _ in range(30):
         assert await rival.run_until_idle() == 0
         await asyncio.sleep(0.08)
     async with asyncio.timeout(10):
-        while holder._running:
-            await asyncio.sleep(0.05)
+        await asyncio.wait(set(holder._running))
     stop.set()
     await running
     assert RUNS.count(job_id) == 1

@@ -2,6 +2,7 @@
 
 import asyncio
 import contextlib
+import hmac
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -10,6 +11,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
+from prometheus_client.core import GaugeMetricFamily
 from starlette.exceptions import HTTPException
 from starlette.responses import RedirectResponse, Response
 
@@ -19,9 +21,9 @@ from msgprofiles.api_keys.service import authenticate
 from msgprofiles.brands import routes as brand_routes
 from msgprofiles.campaigns import routes as campaign_routes
 from msgprofiles.config import Settings
-from msgprofiles.core import idempotency
+from msgprofiles.core import idempotency, metrics
 from msgprofiles.core.docs import offline_docs
-from msgprofiles.core.errors import DomainError
+from msgprofiles.core.errors import DomainError, ErrorCode
 from msgprofiles.core.http import Pipeline, http_error, pipeline_of, validation_error
 from msgprofiles.core.logging import configure_logging, logger
 from msgprofiles.core.middleware import BodyLimitMiddleware, RequestContextMiddleware
@@ -30,7 +32,7 @@ from msgprofiles.core.responses import JSONResponse, domain_error_response
 from msgprofiles.db.database import Database
 from msgprofiles.dialects import sentdm
 from msgprofiles.dialects.toolkit import Dialect
-from msgprofiles.jobs.runner import Worker, purge_succeeded, release_orphaned
+from msgprofiles.jobs.runner import Worker, purge_succeeded, queue_summary, release_orphaned
 from msgprofiles.numbers import routes as number_routes
 from msgprofiles.organizations import routes as organization_routes
 from msgprofiles.profiles import routes as profile_routes
@@ -133,6 +135,26 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             status_code=200 if ok else 503,
         )
 
+    @app.get("/metrics", tags=["Health"], response_class=Response)
+    async def prometheus_metrics(request: Request) -> Response:
+        """Prometheus metrics in the text format: requests by route and status with latency
+        histograms, webhook delivery attempts by outcome and commit-to-delivery latency, jobs
+        queued and running by kind with the wait of the oldest, database pool use. Open unless
+        MSGPROFILES_METRICS_TOKEN is set; then it takes `Authorization: Bearer <token>`."""
+        token = settings.metrics_token
+        if token is not None:
+            given = request.headers.get("authorization", "").removeprefix("Bearer ").encode()
+            if not hmac.compare_digest(given, token.get_secret_value().encode()):
+                raise DomainError(
+                    ErrorCode.unauthenticated, "/metrics takes the metrics token as a bearer."
+                )
+        database = pipeline_of(request).runtime.database
+        async with database.connect() as conn:
+            summary = await queue_summary(conn)
+        return Response(
+            metrics.render(_snapshot(summary, database)), media_type=metrics.CONTENT_TYPE
+        )
+
     # Errors raised outside an ApiRoute (unknown paths, wrong methods) get the same envelope.
     @app.exception_handler(HTTPException)
     async def _http_error(request: Request, exc: HTTPException) -> Response:
@@ -215,6 +237,32 @@ async def _housekeeping(database: Database, settings: Settings) -> None:
         except Exception:
             logger.exception("housekeeping_failed")
         await asyncio.sleep(3600)
+
+
+def _snapshot(
+    summary: list[tuple[str, str, int, float]], database: Database
+) -> list[GaugeMetricFamily]:
+    jobs = GaugeMetricFamily(
+        "msgprofiles_jobs", "Jobs queued or running, by kind.", labels=["kind", "status"]
+    )
+    waited = GaugeMetricFamily(
+        "msgprofiles_jobs_oldest_wait_seconds",
+        "How long the oldest due job of each kind has waited for a worker.",
+        labels=["kind"],
+    )
+    for kind, status, count, oldest in summary:
+        jobs.add_metric([kind, status], count)
+        if status == "queued":
+            waited.add_metric([kind], oldest)
+    in_use, idle, limit = database.pool_usage()
+    pool = GaugeMetricFamily(
+        "msgprofiles_database_connections",
+        "This process's database connections, by state (limit: the most it opens).",
+        labels=["state"],
+    )
+    for state, value in (("in_use", in_use), ("idle", idle), ("limit", limit)):
+        pool.add_metric([state], value)
+    return [jobs, waited, pool]
 
 
 def _rid(request: Request) -> str:

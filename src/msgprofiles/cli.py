@@ -2,12 +2,15 @@
 
 import asyncio
 import os
+import shutil
+import tempfile
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 
 import typer
 import uvicorn
+from pydantic import SecretStr
 
 from msgprofiles import __version__
 from msgprofiles.api_keys import service as api_keys
@@ -167,16 +170,27 @@ def serve(
         return
     # Worker processes build the app from the environment: hand them these settings there.
     for name, value in settings.model_dump(exclude_none=True).items():
-        os.environ[f"MSGPROFILES_{name.upper()}"] = str(value)
-    uvicorn.run(
-        "msgprofiles.app:create_app_from_environment",
-        factory=True,
-        host=settings.host,
-        port=settings.port,
-        workers=settings.workers,
-        log_config=None,
-        access_log=False,
-    )
+        os.environ[f"MSGPROFILES_{name.upper()}"] = str(
+            value.get_secret_value() if isinstance(value, SecretStr) else value
+        )
+    # Each process writes its metrics there; /metrics, in any of them, adds them all up.
+    metrics_dir = None
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        metrics_dir = tempfile.mkdtemp(prefix="msgprofiles-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+    try:
+        uvicorn.run(
+            "msgprofiles.app:create_app_from_environment",
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            workers=settings.workers,
+            log_config=None,
+            access_log=False,
+        )
+    finally:
+        if metrics_dir is not None:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
 @app.command()
@@ -199,8 +213,17 @@ async def _work(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    async with open_runtime(settings) as runtime:
-        await Worker(runtime).run(stop)
+    metrics_server = None
+    if settings.worker_metrics_port:
+        from prometheus_client import start_http_server
+
+        metrics_server, _ = start_http_server(settings.worker_metrics_port, addr=settings.host)
+    try:
+        async with open_runtime(settings) as runtime:
+            await Worker(runtime).run(stop)
+    finally:
+        if metrics_server is not None:
+            metrics_server.shutdown()
 
 
 @app.command()

@@ -3,7 +3,7 @@
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -74,6 +74,18 @@ class Settings(BaseSettings):
         le=60,
         description="How long the sandbox providers (TCR, carrier, WhatsApp) take to answer, "
         "to rehearse with realistic timing.",
+    )
+
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="When set, GET /metrics asks for `Authorization: Bearer <token>`.",
+    )
+    worker_metrics_port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65535,
+        description="`msgprofiles worker` serves its own metrics (delivery attempts, "
+        "commit-to-delivery latency) on this port of MSGPROFILES_HOST.",
     )
 
     log_level: Literal["debug", "info", "warning", "error"] = "info"

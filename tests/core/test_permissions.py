@@ -11,7 +11,7 @@ from msgprofiles.core.http import admin_context, current_context, operator_conte
 
 # Writes a member key may make: choosing a sender changes nothing but the sticky choice.
 MEMBER_WRITES = {("POST", "/v1/profiles/{profile_id}/select_sender")}
-OPEN = {"/health"}
+OPEN = {"/health", "/metrics"}  # /metrics checks its own token, when one is set
 
 
 def routes(app: FastAPI | APIRouter, prefix: str = "") -> list[tuple[str, APIRoute]]:

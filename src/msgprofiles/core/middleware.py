@@ -7,6 +7,7 @@ from typing import Any
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from msgprofiles.core import metrics
 from msgprofiles.core.errors import ErrorCode
 from msgprofiles.core.ids import new_request_id
 from msgprofiles.core.logging import logger
@@ -21,8 +22,9 @@ def _valid_request_id(value: str) -> bool:
 
 class RequestContextMiddleware:
     """Takes `X-Request-Id` from the caller (or makes one), binds it to every log line, echoes
-    it on the response, writes one access log line per request and turns any unhandled
-    exception into a 500 error envelope. HEAD is answered as GET without the body."""
+    it on the response, writes one access log line and the request metrics per request, and
+    turns any unhandled exception into a 500 error envelope. HEAD is answered as GET without
+    the body."""
 
     def __init__(self, app: ASGIApp, *, access_log: bool = True) -> None:
         self.app = app
@@ -79,13 +81,17 @@ class RequestContextMiddleware:
                 ErrorCode.internal_error, "An internal error occurred.", request_id
             )(scope, receive, send_with_id)
         finally:
+            duration = time.perf_counter() - started
+            route = metrics.route_template(scope)
+            metrics.requests.labels(method, route, status).inc()
+            metrics.request_duration.labels(method, route).observe(duration)
             if self.access_log:
                 logger.info(
                     "request",
                     method=method,
                     path=scope["path"],
                     status=status,
-                    duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                    duration_ms=round(duration * 1000, 2),
                     **_caller_fields(scope),
                 )
             structlog.contextvars.clear_contextvars()

@@ -260,6 +260,10 @@ class Database(ABC):
         """Call `callback` whenever a transaction of another process notifies `channel`,
         until cancelled."""
 
+    @abstractmethod
+    def pool_usage(self) -> tuple[int, int, int]:
+        """(connections in use, idle connections kept, most connections the pool opens)."""
+
     async def ping(self) -> bool:
         from sqlalchemy import text
 
@@ -373,6 +377,10 @@ class _SQLiteDatabase(Database):
                 conn.close()
             else:
                 self._idle.append(conn)
+
+    def pool_usage(self) -> tuple[int, int, int]:
+        pool: Any = self._engine.pool
+        return pool.checkedout() - len(self._idle), len(self._idle), self._pool_size * 5
 
     async def listen(self, channel: str, callback: Callable[[], None]) -> None:
         """Nothing to listen to (one process); returns at once."""
@@ -488,6 +496,10 @@ class _PostgresDatabase(Database):
                 await conn.close()
             else:
                 self._idle.append(conn)
+
+    def pool_usage(self) -> tuple[int, int, int]:
+        pool: Any = self._engine.pool
+        return pool.checkedout() - len(self._idle), len(self._idle), self._pool_size * 3
 
     async def _checkout(self) -> _PostgresConnection:
         """An idle connection the server has not closed meanwhile (after a server restart the

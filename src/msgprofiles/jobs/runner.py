@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, insert, or_, select, update
+from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
 
 from msgprofiles.core.ids import new_id
 from msgprofiles.core.logging import logger
@@ -130,6 +130,29 @@ async def release_orphaned(database: Database) -> int:
     leases would otherwise keep them for up to `job_lease_seconds`."""
     async with database.connect() as conn:
         return await conn.execute(_release_all, {"now": utcnow()})
+
+
+_summary = prepare(
+    select(
+        jobs.c.kind,
+        jobs.c.status,
+        func.count().label("jobs"),
+        func.min(jobs.c.run_at).label("earliest"),
+    )
+    .where(or_(jobs.c.status == "queued", jobs.c.status == "running"))
+    .group_by(jobs.c.kind, jobs.c.status)
+)
+
+
+async def queue_summary(conn: Connection) -> list[tuple[str, str, int, float]]:
+    """(kind, status, jobs, seconds the oldest due one has waited) for queued and running
+    jobs: the figures an operator watches to see a queue fall behind."""
+    now = utcnow()
+    summary = []
+    for row in await conn.fetch_all(_summary):
+        waited = (now - row["earliest"]).total_seconds() if row["status"] == "queued" else 0.0
+        summary.append((row["kind"], row["status"], int(row["jobs"]), max(waited, 0.0)))
+    return summary
 
 
 async def enqueue(

@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from sqlalchemy import bindparam, func, insert, select, update
 
+from msgprofiles.core import metrics
 from msgprofiles.core.outbound import post_signed, retry_delay, signing_secrets
 from msgprofiles.core.time import utcnow
 from msgprofiles.db.database import Connection, Row, prepare
@@ -159,6 +160,11 @@ async def deliver(context: Runtime, job: Row) -> None:
             {**params, "status": status, "attempts": attempt, "next_at": next_at, "now": utcnow()},
         )
         await _track_health(conn, context, organization_id, row, failed=error is not None)
+    metrics.delivery_attempts.labels(
+        "succeeded" if error is None else ("retrying" if delay else "failed")
+    ).inc()
+    if error is None:
+        metrics.commit_to_delivery.observe((utcnow() - row["event_created_at"]).total_seconds())
     if delay is not None:
         raise Retry(delay, error or "")
 

@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -69,15 +70,23 @@ def _launch(args: tuple[str, ...], env: dict[str, str], output: int) -> tuple[An
 
 @contextlib.contextmanager
 def serve(*args: str, env: dict[str, str] | None = None) -> Iterator[tuple[str, list[str]]]:
-    """Run `msgprofiles serve …` until the block ends; yield its URL and its output lines."""
+    """Run `msgprofiles serve …` until the block ends; yield its URL and its output lines
+    (read as they come, so a chatty server never blocks on a full pipe)."""
     process, url = _launch(args, env or {}, subprocess.PIPE)
     lines: list[str] = []
+
+    def read() -> None:
+        for line in process.stdout:
+            lines.append(line.rstrip("\n"))
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
     try:
         yield url, lines
     finally:
         process.send_signal(signal.SIGTERM)
-        out, _ = process.communicate(timeout=30)
-        lines.extend(out.splitlines())
+        process.wait(30)
+        reader.join(10)
 
 
 def start_server(args: list[str], env: dict[str, str]) -> tuple[subprocess.Popen[str], str]:

@@ -26,6 +26,7 @@ from msgprofiles.db.migrate import upgrade
 from msgprofiles.organizations import service as organizations
 from msgprofiles.organizations.schemas import OrganizationCreate
 from msgprofiles.runtime import open_runtime, secret_box
+from msgprofiles.server import http_protocol
 
 # No rich markup: it would eat the `[env: MSGPROFILES_…]` hints as tags.
 app = typer.Typer(
@@ -164,6 +165,8 @@ def serve(
             create_app(settings),
             host=settings.host,
             port=settings.port,
+            http=http_protocol(settings),
+            timeout_keep_alive=settings.keep_alive_seconds,
             log_config=None,
             access_log=False,  # our middleware writes the access log, with the request id
         )
@@ -185,6 +188,8 @@ def serve(
             host=settings.host,
             port=settings.port,
             workers=settings.workers,
+            http=http_protocol(settings),
+            timeout_keep_alive=settings.keep_alive_seconds,
             log_config=None,
             access_log=False,
         )

@@ -31,6 +31,20 @@ class Settings(BaseSettings):
         description="Wrong API keys per client address; past it, wrong keys get 429.",
     )
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    max_header_bytes: int = Field(
+        default=16_384,
+        ge=1024,
+        description="Request line and headers together; larger requests get 431.",
+    )
+    request_timeout_seconds: float = Field(
+        default=30,
+        gt=0,
+        description="A request's headers and body must arrive within this many seconds of its "
+        "first byte (and a new connection must start one); else 408 and the connection closes.",
+    )
+    keep_alive_seconds: int = Field(
+        default=5, ge=1, description="An idle keep-alive connection closes after this long."
+    )
     idempotency_ttl_seconds: int = Field(default=86_400, ge=60)
     database_pool_size: int = Field(default=10, ge=1, le=200)
     sqlite_busy_timeout_ms: int = Field(default=5_000, ge=0)

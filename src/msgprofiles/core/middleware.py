@@ -5,6 +5,7 @@ import time
 from typing import Any
 
 import structlog
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from msgprofiles.core import metrics
@@ -73,6 +74,8 @@ class RequestContextMiddleware:
                 f"The request body is larger than {exc.limit} bytes.",
                 request_id,
             )(scope, receive, send_with_id)
+        except ClientDisconnect:
+            status = 499  # the client went (or the server cut a late request): no one to answer
         except Exception:
             logger.exception("unhandled_error", method=method, path=scope["path"])
             if response_started:

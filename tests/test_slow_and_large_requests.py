@@ -139,7 +139,6 @@ def test_silent_and_idle_keep_alive_connections_are_closed(server):
 def test_a_slow_application_is_not_cut(server):
     """The timeout is on the request's arrival, not on the answer: a client may send slowly
     within it."""
-    host, port = server
     results: list[int] = []
 
     def slow_sender() -> None:

@@ -104,6 +104,20 @@ def fresh_postgres(server_url: str) -> str:
     return server_url.rsplit("/", 1)[0] + "/" + name
 
 
+def drop_postgres(database_url: str) -> None:
+    """Remove a database made by fresh_postgres."""
+    import asyncpg
+
+    server_url, _, name = database_url.rpartition("/")
+
+    async def drop() -> None:
+        conn = await asyncpg.connect(f"{server_url}/postgres")
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await conn.close()
+
+    asyncio.run(drop())
+
+
 def fresh_database(workdir: Path, postgres_url: str | None) -> str:
     """A new database on the PostgreSQL server given, else a SQLite file in workdir."""
     if postgres_url:

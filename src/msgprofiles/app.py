@@ -158,7 +158,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Errors raised outside an ApiRoute (unknown paths, wrong methods) get the same envelope.
     @app.exception_handler(HTTPException)
     async def _http_error(request: Request, exc: HTTPException) -> Response:
-        return domain_error_response(http_error(exc, request), _rid(request))
+        error = http_error(exc, request)
+        path = request.url.path
+        for dialect in DIALECTS:  # its bare prefix, which its mount does not reach
+            if path == dialect.prefix or path.startswith(dialect.prefix + "/"):
+                return dialect.render_error(request, error)
+        return domain_error_response(error, _rid(request))
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError) -> Response:

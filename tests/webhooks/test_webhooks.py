@@ -391,7 +391,7 @@ async def test_a_subscription_sets_its_own_retries_and_timeout(org: Org, receive
     await drain(worker, lambda: True)
     [delivery] = await deliveries(org, subscription["id"])
     assert delivery["status"] == "failed" and len(delivery["attempts"]) == 2
-    for body in ({"retry_count": 21}, {"timeout_seconds": 0}, {"timeout_seconds": 61}):
+    for body in ({"retry_count": 21}, {"timeout_seconds": 0}, {"timeout_seconds": 121}):
         r = await org.patch(f"/v1/webhook_subscriptions/{subscription['id']}", body)
         assert r.status_code == 400, r.text
 
@@ -431,7 +431,15 @@ async def test_the_sentdm_body_is_a_choice_of_the_subscription(org: Org, receive
         envelope["payload"]["name"] == "Shaped" and envelope["request_id"] == headers["webhook-id"]
     )
     assert headers["x-webhook-event-id"] == headers["webhook-id"]
-    assert headers["x-webhook-signature"] == headers["webhook-signature"]
+    # Sent.dm's recipe: the same HMAC, over the subscription's id (x-webhook-id).
+    assert headers["x-webhook-id"] == subscription["id"]
+    sent_headers = {
+        "webhook-id": headers["x-webhook-id"],
+        "webhook-timestamp": headers["x-webhook-timestamp"],
+        "webhook-signature": headers["x-webhook-signature"],
+    }
+    assert verify(subscription["secret"], sent_headers, body) == envelope
+    assert headers["x-webhook-event-type"] == "organization"
 
 
 async def test_subscriptions_are_searched_by_url_or_description(org: Org, receiver):

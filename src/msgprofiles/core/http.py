@@ -72,6 +72,15 @@ def _require_json(request: Request) -> None:
 class ApiRoute(APIRoute):
     idempotent_methods: frozenset[str] = _IDEMPOTENT_METHODS
     """Methods whose `Idempotency-Key` replays the first response."""
+    replay_ignores_body = False
+    """True: a key replays its first answer whatever the new body (else another body is a
+    422 `idempotency_key_reused`)."""
+    sandbox_header = "Sandbox"
+    """The header that marks a sandbox answer."""
+
+    @classmethod
+    def validate_idempotency_key(cls, key: str) -> None:
+        idempotency.validate_key(key)
 
     @classmethod
     def api_key_of(cls, request: Request) -> str | None:
@@ -116,9 +125,10 @@ class ApiRoute(APIRoute):
                             )
                     key = request.headers.get("idempotency-key")
                     if caller and key is not None and request.method in self.idempotent_methods:
-                        idempotency.validate_key(key)  # sandbox or not, the same rules
+                        self.validate_idempotency_key(key)  # sandbox or not, the same rules
                     if sandbox and caller is not None:
                         response = await _run_in_sandbox(request, conn, handler)
+                        response.headers[self.sandbox_header] = "true"
                     elif (
                         caller is None
                         or key is None
@@ -172,8 +182,9 @@ class ApiRoute(APIRoute):
         request.state.caller = caller
         return caller
 
-    @staticmethod
+    @classmethod
     async def _run_idempotent(
+        cls,
         request: Request,
         conn: Connection,
         caller: Caller,
@@ -181,9 +192,8 @@ class ApiRoute(APIRoute):
         handler: Callable[[Request], Awaitable[Response]],
         ttl: timedelta,
     ) -> Response:
-        print_ = idempotency.fingerprint(
-            request.method, request.url.path, request.url.query, await request.body()
-        )
+        body = b"" if cls.replay_ignores_body else await request.body()
+        print_ = idempotency.fingerprint(request.method, request.url.path, request.url.query, body)
         try:
             async with conn.transaction():
                 stored = await idempotency.claim(conn, caller.organization_id, key, print_, ttl)
@@ -192,13 +202,21 @@ class ApiRoute(APIRoute):
                         stored.body,
                         status_code=stored.status,
                         media_type="application/json",
-                        headers={"Idempotent-Replayed": "true"},
+                        headers={
+                            "Idempotent-Replayed": "true",
+                            "X-Original-Request-Id": stored.request_id or "",
+                        },
                     )
                 response = await handler(request)
                 if not 200 <= response.status_code < 300:
                     raise _RollBack(response)  # roll back: the key stays free for a retry
                 await idempotency.record(
-                    conn, caller.organization_id, key, response.status_code, bytes(response.body)
+                    conn,
+                    caller.organization_id,
+                    key,
+                    response.status_code,
+                    bytes(response.body),
+                    request.state.request_id,
                 )
                 return response
         except _RollBack as unsuccessful:
@@ -281,7 +299,6 @@ async def _run_in_sandbox(
             response = await handler(request)
             raise _RollBack(response)
     except _RollBack as done:
-        done.response.headers["Sandbox"] = "true"
         return done.response
 
 
@@ -392,12 +409,16 @@ def http_error(error: HTTPException, request: Request) -> DomainError:
 
 def _allowed_methods(request: Request) -> str:
     """The methods the app's OpenAPI document lists for the request's path (the public view
-    of its routes; FastAPI nests included routers)."""
+    of its routes; FastAPI nests included routers). A literal path (`/webhooks/event-types`)
+    names its own methods, not those of a template it also fits (`/webhooks/{webhook_id}`)."""
     path, mount = request.scope["path"], request.scope.get("root_path", "")
     path = path.removeprefix(mount) if path.startswith(mount + "/") else path
+    paths = request.app.openapi()["paths"]
+    if path in paths:
+        return ", ".join(sorted(method.upper() for method in paths[path]))
     methods = {
         method.upper()
-        for template, operations in request.app.openapi()["paths"].items()
+        for template, operations in paths.items()
         if re.fullmatch(re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(template)), path)
         for method in operations
     }

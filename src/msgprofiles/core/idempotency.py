@@ -47,6 +47,7 @@ idempotency_keys = Table(
     Column("fingerprint", String(64), nullable=False),
     Column("response_status", Integer, nullable=True),
     Column("response_body", LargeBinary, nullable=True),
+    Column("request_id", String(128), nullable=True),  # of the first answer: replays name it
     Column("created_at", UTCDateTime, nullable=False, index=True),
 )
 
@@ -61,16 +62,24 @@ _claim = prepare(
     ).bindparams(bindparam("now", type_=UTCDateTime))
 )
 _find = prepare(
-    select(_t.c.fingerprint, _t.c.response_status, _t.c.response_body, _t.c.created_at).where(
-        _this_key
-    )
+    select(
+        _t.c.fingerprint,
+        _t.c.response_status,
+        _t.c.response_body,
+        _t.c.request_id,
+        _t.c.created_at,
+    ).where(_this_key)
 )
 _forget = prepare(delete(_t).where(_this_key))
 _purge = prepare(delete(_t).where(_t.c.created_at < bindparam("cutoff", type_=UTCDateTime)))
 _record = prepare(
     update(_t)
     .where(_this_key)
-    .values(response_status=bindparam("status"), response_body=bindparam("body"))
+    .values(
+        response_status=bindparam("status"),
+        response_body=bindparam("body"),
+        request_id=bindparam("request_id"),
+    )
 )
 
 
@@ -78,6 +87,7 @@ _record = prepare(
 class StoredResponse:
     status: int
     body: bytes
+    request_id: str | None
 
 
 def validate_key(key: str) -> None:
@@ -121,7 +131,7 @@ async def claim(
                 ErrorCode.idempotency_key_in_progress,
                 "A request with this Idempotency-Key is still being processed.",
             )
-        return StoredResponse(status=row["response_status"], body=row["response_body"])
+        return StoredResponse(row["response_status"], row["response_body"], row["request_id"])
     raise DomainError(
         ErrorCode.idempotency_key_in_progress,
         "A request with this Idempotency-Key is still being processed.",
@@ -137,11 +147,18 @@ def _without_secrets(value: object) -> object:
 
 
 async def record(
-    conn: Connection, organization_id: str, key: str, status: int, body: bytes
+    conn: Connection, organization_id: str, key: str, status: int, body: bytes, request_id: str
 ) -> None:
     body = json.dumps(_without_secrets(json.loads(body)), separators=(",", ":")).encode()
     await conn.execute(
-        _record, {"org": organization_id, "idem_key": key, "status": status, "body": body}
+        _record,
+        {
+            "org": organization_id,
+            "idem_key": key,
+            "status": status,
+            "body": body,
+            "request_id": request_id,
+        },
     )
 
 

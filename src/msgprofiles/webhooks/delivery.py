@@ -48,6 +48,7 @@ _load = prepare(
         _s.c.retry_count,
         _s.c.timeout_seconds,
         _s.c.payload_format,
+        _s.c.format_options,
     )
     .join(_e, (_e.c.organization_id == _d.c.organization_id) & (_e.c.id == _d.c.event_id))
     .join(
@@ -122,6 +123,7 @@ async def deliver(context: Runtime, job: Row) -> None:
         row["event_created_at"],
         row["data"],
         subscription_id=row["subscription_id"],
+        options=row["format_options"],
     )
     body, headers = FORMATS[row["payload_format"]](message, secrets, int(time.time()))
     attempt = row["attempts"] + 1

@@ -6,9 +6,10 @@ retries so receivers can de-duplicate), `webhook-timestamp` and `webhook-signatu
 registers a format of its own (`register_format`); a subscription names the one it receives."""
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from msgprofiles.core.outbound import standard_signature
 
@@ -22,6 +23,7 @@ class Message:
     created_at: datetime
     data: object
     subscription_id: str | None = None  # None: a callback to a URL given with a request
+    options: Mapping[str, Any] | None = None  # what the subscription's format keeps for it
 
 
 Render = Callable[[Message, list[str], int], tuple[str, dict[str, str]]]

@@ -47,6 +47,8 @@ webhook_subscriptions = Table(
     Column("retry_count", Integer, nullable=True),
     Column("timeout_seconds", Integer, nullable=True),
     Column("payload_format", String(16), nullable=False),
+    # What the payload format keeps for this subscription (a dialect's names, as sent).
+    Column("format_options", json_type(), nullable=True),
     # Delivery health, kept up to date by each attempt.
     Column("consecutive_failures", Integer, nullable=False),
     Column("last_attempt_at", UTCDateTime, nullable=True),

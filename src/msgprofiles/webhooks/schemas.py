@@ -1,3 +1,4 @@
+import json
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated, Any, Literal
@@ -28,13 +29,29 @@ RetryCount = Annotated[
 ]
 Timeout = Annotated[
     int | None,
-    Field(ge=1, le=60, description="Seconds to wait for an answer; null: the installation's."),
+    Field(ge=1, le=120, description="Seconds to wait for an answer; null: the installation's."),
 ]
 FORMAT_DESCRIPTION = (
     "The body's shape: `standard` ({id, type, created_at, data}, signed the Standard Webhooks "
     "way), or a format a vendor dialect registers under its name, shaped and signed as that "
     "vendor's receivers expect."
 )
+
+
+def _small(value: dict[str, Any] | None) -> dict[str, Any] | None:
+    if value is not None and len(json.dumps(value)) > 16_384:
+        raise ValueError("at most 16 KiB of JSON")
+    return value
+
+
+FormatOptions = Annotated[
+    dict[str, Any] | None,
+    AfterValidator(_small),
+    Field(
+        description="What the payload format keeps for this subscription (up to 16 KiB of "
+        "JSON): a vendor dialect's event names as its client sent them, for instance.",
+    ),
+]
 EventTypes = Annotated[
     list[str] | None,
     Field(description="Event types to receive; omit or null for every type.", max_length=100),
@@ -55,6 +72,7 @@ class WebhookSubscription(BaseModel):
     retry_count: int | None
     timeout_seconds: int | None
     payload_format: str
+    format_options: dict[str, Any] | None = None
     consecutive_failures: int = Field(description="Failed attempts since the last success.")
     last_attempt_at: datetime | None
     last_success_at: datetime | None
@@ -98,6 +116,7 @@ class WebhookSubscriptionCreate(InputModel):
     retry_count: RetryCount = None
     timeout_seconds: Timeout = None
     payload_format: PayloadFormat = Field(default="standard", description=FORMAT_DESCRIPTION)
+    format_options: FormatOptions = None
 
     @field_validator("event_types")
     @classmethod
@@ -117,6 +136,7 @@ class WebhookSubscriptionUpdate(InputModel):
     retry_count: RetryCount = None
     timeout_seconds: Timeout = None
     payload_format: PayloadFormat | None = Field(default=None, description=FORMAT_DESCRIPTION)
+    format_options: FormatOptions = None
 
     _distinct = field_validator("event_types")(WebhookSubscriptionCreate._distinct.__func__)  # type: ignore[attr-defined]
 

@@ -1,6 +1,7 @@
 """Webhook subscriptions: where events go, signed with a secret shown once and stored
 encrypted. Rotating the secret keeps the old one signing for a grace period."""
 
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any, Literal
 
@@ -92,6 +93,7 @@ async def create_subscription(
         "retry_count": data.retry_count,
         "timeout_seconds": data.timeout_seconds,
         "payload_format": data.payload_format,
+        "format_options": data.format_options,
         "consecutive_failures": 0,
         "last_attempt_at": None,
         "last_success_at": None,
@@ -239,8 +241,14 @@ async def rotate_secret(
     return SigningSecret(secret=secret, previous_secret_expires_at=expires)
 
 
-async def send_test(conn: Connection, caller: Caller, subscription_id: str) -> Ping:
-    """A `ping` event delivered to this subscription only."""
+async def send_test(
+    conn: Connection,
+    caller: Caller,
+    subscription_id: str,
+    sample: Mapping[str, Any] | None = None,
+) -> Ping:
+    """A `ping` event delivered to this subscription only, carrying `sample` (a payload
+    format may shape it as the event type the sample names)."""
     async with conn.transaction():
         row = await _row(conn, caller, subscription_id)
         if row["status"] == "disabled":
@@ -251,7 +259,7 @@ async def send_test(conn: Connection, caller: Caller, subscription_id: str) -> P
             conn,
             caller.organization_id,
             "ping",
-            {"subscription_id": subscription_id},
+            {"subscription_id": subscription_id, **(sample or {})},
             profile_id=row["profile_id"],
             only_subscription=subscription_id,
         )

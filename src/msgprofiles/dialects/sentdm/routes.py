@@ -9,10 +9,18 @@ from pydantic.alias_generators import to_camel
 from msgprofiles.brands.schemas import BrandFields
 from msgprofiles.campaigns import service as campaigns
 from msgprofiles.campaigns.schemas import CampaignContent
+from msgprofiles.core.errors import DomainError, ErrorCode
 from msgprofiles.core.http import AdminCtx, Context, Ctx
 from msgprofiles.core.pagination import Page, PageParams
+from msgprofiles.dialects.sentdm import events as sent_events
 from msgprofiles.dialects.sentdm import formats, schemas, shapes
-from msgprofiles.dialects.sentdm.wire import SentRoute, no_content, ok, validated
+from msgprofiles.dialects.sentdm.wire import (
+    ERROR_RESPONSES,
+    SentRoute,
+    no_content,
+    ok,
+    validated,
+)
 from msgprofiles.dialects.toolkit import Totals, numbered
 from msgprofiles.organizations.service import get_organization
 from msgprofiles.profiles import schemas as native_profiles
@@ -28,7 +36,7 @@ from msgprofiles.webhooks.schemas import (
 from msgprofiles.workflows import completion
 from msgprofiles.workflows.schemas import CompleteProfile
 
-router = APIRouter(prefix="/v3", route_class=SentRoute)
+router = APIRouter(prefix="/v3", route_class=SentRoute, responses=ERROR_RESPONSES)
 PageNumber = Annotated[int, Query(ge=1, le=100_000)]
 PageSize = Annotated[int, Query(ge=1, le=100)]
 
@@ -197,21 +205,31 @@ async def delete_campaign(profile_id: str, campaign_id: str, ctx: AdminCtx) -> R
 # Webhooks -------------------------------------------------------------------------------
 
 
-def _event_types(body: schemas.Webhook) -> list[str] | None:
-    return body.event_type_list(event_log.EVENT_TYPES)
+def _selection(
+    request: Request,
+    event_types: list[str] | None,
+    event_filters: dict[str, list[str]] | None,
+) -> sent_events.Selection:
+    listing = f"{request.scope.get('root_path', '')}/v3/webhooks/event-types"
+    return sent_events.select(event_types, event_filters, event_log.EVENT_TYPES, listing)
 
 
 @router.post("/webhooks", status_code=201)
 async def create_webhook(body: schemas.Webhook, ctx: AdminCtx, request: Request) -> Response:
+    """Event names are Sent.dm's (`messages`, `templates`, `message.delivered`, …) or
+    msgprofiles' (`profile`, `profile.created`, …), stored and echoed as sent;
+    `event_filters` narrow a named family to some of its sub-types."""
+    selection = _selection(request, body.event_types, body.event_filters)
     data = validated(
         WebhookSubscriptionCreate,
         {
             "url": body.endpoint_url,
             "description": body.display_name,
-            "event_types": _event_types(body),
-            "retry_count": body.retry_count,
-            "timeout_seconds": body.timeout_seconds,
+            "event_types": selection.native,
+            "retry_count": 3 if body.retry_count is None else body.retry_count,
+            "timeout_seconds": 30 if body.timeout_seconds is None else body.timeout_seconds,
             "payload_format": formats.NAME,
+            "format_options": selection.options,
         },
     )
     state = ctx.runtime
@@ -265,13 +283,23 @@ async def get_webhook(webhook_id: str, ctx: Ctx, request: Request) -> Response:
 async def update_webhook(
     webhook_id: str, body: schemas.Webhook, ctx: AdminCtx, request: Request
 ) -> Response:
-    """Only the keys sent change (the SDK sends only what the caller gave)."""
+    """Only the keys sent change (the SDK sends only what the caller gave); event types and
+    filters not sent keep their stored values, and must still agree with the new ones."""
     sent = body.model_fields_set
     renamed = {"endpoint_url": "url", "display_name": "description"}
     values = {renamed.get(k, k): getattr(body, k) for k in sent & {*renamed, "retry_count"}}
     values |= {k: getattr(body, k) for k in sent & {"timeout_seconds"}}
     if sent & {"event_types", "event_filters"}:
-        values["event_types"] = _event_types(body)
+        current = await webhooks.get_subscription(ctx.conn, ctx.caller, webhook_id)
+        stored = current.format_options or {}
+        selection = _selection(
+            request,
+            body.event_types
+            if "event_types" in sent
+            else stored.get("event_types", current.event_types),
+            body.event_filters if "event_filters" in sent else stored.get("event_filters"),
+        )
+        values |= {"event_types": selection.native, "format_options": selection.options}
     data = validated(WebhookSubscriptionUpdate, values)
     updated = await webhooks.update_subscription(
         ctx.conn, ctx.caller, webhook_id, data, ctx.runtime.settings.allow_private_webhooks
@@ -321,8 +349,21 @@ async def rotate_webhook_secret(webhook_id: str, ctx: AdminCtx, request: Request
 async def test_webhook(
     webhook_id: str, ctx: AdminCtx, request: Request, body: schemas.TestWebhook | None = None
 ) -> Response:
-    """A `ping` event, queued for this webhook only."""
-    ping = await webhooks.send_test(ctx.conn, ctx.caller, webhook_id)
+    """Deliver a specimen of `event_type` (required; Sent.dm's names or ours) to this webhook
+    only, whatever its filters, in Sent.dm's envelope marked `test: true`."""
+    name = body.event_type if body is not None else None
+    if not name:
+        raise DomainError(
+            ErrorCode.validation_error,
+            "Event type is required.",
+            details=[{"field": "event_type", "type": "missing", "message": "required"}],
+        )
+    _selection(request, [name], None)  # a known name, or a 400 naming it
+    family = sent_events.family(name)
+    payload = sent_events.SPECIMENS.get(family, {"object": family, "test": True})
+    ping = await webhooks.send_test(
+        ctx.conn, ctx.caller, webhook_id, {"event_type": name, "payload": payload}
+    )
     message = f"Test event {ping.event_id} queued for delivery."
     return ok(request, {"success": True, "message": message})
 

@@ -3,7 +3,6 @@ snake_case at the top, camelCase inside `brand` and `campaign` (snake_case accep
 their translation onto the native inputs. Validation uses the native field types, so an error
 names the Sent.dm field."""
 
-from collections.abc import Iterable
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AnyHttpUrl, BeforeValidator, ConfigDict, EmailStr, Field, model_validator
@@ -245,24 +244,14 @@ class Webhook(InputModel):
     display_name: str | None = Field(default=None, max_length=500)
     endpoint_url: AnyHttpUrl | None = None
     event_types: list[str] | None = Field(default=None, max_length=100)
-    event_filters: dict[str, list[str]] | None = None
-    retry_count: int | None = Field(default=None, ge=0, le=20)
-    timeout_seconds: int | None = Field(default=None, ge=1, le=60)
+    event_filters: dict[str, list[str]] | None = Field(default=None, max_length=100)
+    retry_count: int | None = Field(default=None, ge=1, le=5)  # Sent.dm: default 3
+    timeout_seconds: int | None = Field(default=None, ge=5, le=120)  # Sent.dm: default 30
     sender_profile: SenderProfile | None = None  # request-only, as Sent.dm: not kept
-
-    def event_type_list(self, known: Iterable[str]) -> list[str] | None:
-        """`event_types` and the events of `event_filters` ({family: [event, …]}; an empty
-        list is the whole family) as one list; None when both are absent: every event."""
-        if self.event_types is None and self.event_filters is None:
-            return None
-        names = set(self.event_types or ())
-        for family, events in (self.event_filters or {}).items():
-            names |= set(events) or {name for name in known if name.startswith(family + ".")}
-        return sorted(names)
 
 
 class TestWebhook(InputModel):
-    event_type: str | None = None
+    event_type: str | None = Field(default=None, max_length=100)
 
 
 class ToggleStatus(InputModel):

@@ -9,6 +9,7 @@ import phonenumbers
 
 from msgprofiles.brands.schemas import Brand
 from msgprofiles.campaigns.schemas import Campaign
+from msgprofiles.dialects.sentdm import events as sent_events
 from msgprofiles.dialects.sentdm.formats import envelope
 from msgprofiles.dialects.sentdm.schemas import ENTITY_TYPES
 from msgprofiles.profiles.schemas import Profile
@@ -36,6 +37,7 @@ def brand(record: Brand, *, inherited: bool) -> dict[str, Any]:
     contact = record.authorized_contact or {}
     address = record.address or {}
     names = (contact.get("first_name"), contact.get("last_name"))
+    reviewed = record.submitted_to_tcr or record.registration_status == "rejected"
     return {
         "id": record.id,
         "contact": {
@@ -70,8 +72,11 @@ def brand(record: Brand, *, inherited: bool) -> dict[str, Any]:
             "phone_number_prefix": record.phone_number_prefix,
             "primary_use_case": None,
         },
-        "status": "INACTIVE" if record.registration_status == "rejected" else "ACTIVE",
-        "identity_status": record.identity_status,
+        # Sent.dm: null until the brand went to TCR [docs].
+        "status": None
+        if not reviewed
+        else ("INACTIVE" if record.registration_status == "rejected" else "ACTIVE"),
+        "identity_status": record.identity_status if reviewed else None,
         "submitted_to_tcr": record.submitted_to_tcr,
         "submitted_at": _iso(record.submitted_at),
         "tcr_brand_id": record.tcr_brand_id,
@@ -128,7 +133,9 @@ def campaign(record: Campaign, organization_id: str) -> dict[str, Any]:
         "name": content["name"],
         "description": content["description"],
         "type": content["type"],
-        "status": "ACTIVE" if record.status == "approved" else "SENT_CREATED",
+        "status": None
+        if not submitted
+        else ("ACTIVE" if record.status == "approved" else "SENT_CREATED"),
         "useCases": [
             {
                 "id": f"{record.id}-{number}",
@@ -173,13 +180,19 @@ def event_filters(event_types: list[str] | None) -> dict[str, list[str]]:
 def webhook(
     record: WebhookSubscription, organization_id: str, secret: str | None = None
 ) -> dict[str, Any]:
+    """Event names and filters as the client sent them; a subscription made natively shows
+    its event types, grouped by family."""
+    options = record.format_options or {}
+    sent_types, sent_filters = options.get("event_types"), options.get("event_filters")
     return {
         "id": record.id,
         "customer_id": record.profile_id or organization_id,  # the owner
         "display_name": record.description,
         "endpoint_url": record.url,
-        "event_types": record.event_types or [],
-        "event_filters": event_filters(record.event_types),
+        "event_types": sent_types if sent_types is not None else (record.event_types or []),
+        "event_filters": sent_filters
+        if sent_filters is not None
+        else ({} if sent_types is not None else event_filters(record.event_types)),
         "is_active": record.status == "active",
         "retry_count": record.retry_count,
         "timeout_seconds": record.timeout_seconds,
@@ -193,7 +206,8 @@ def webhook(
 
 
 def event_types(catalogue: list[EventType]) -> list[dict[str, Any]]:
-    """Our event types as Sent.dm families, each with its events as sub-types."""
+    """Sent.dm's families first (`messages` as its docs name it), then ours, each with its
+    events as sub-types."""
     families: dict[str, list[EventType]] = defaultdict(list)
     for event_type in catalogue:
         families[event_type.type.partition(".")[0]].append(event_type)
@@ -208,7 +222,15 @@ def event_types(catalogue: list[EventType]) -> list[dict[str, Any]]:
             "sub_types": sub_types,
         }
 
-    return [
+    sent = [
+        entry(
+            "messages" if family == "message" else family,
+            description,
+            [entry(f"{family}.{sub}", f"{family} {sub}".replace("_", " "), []) for sub in subs],
+        )
+        for family, (description, subs) in sent_events.FAMILIES.items()
+    ]
+    return sent + [
         entry(
             family,
             f"Events about {family.replace('_', ' ')}s.",
@@ -218,17 +240,28 @@ def event_types(catalogue: list[EventType]) -> list[dict[str, Any]]:
     ]
 
 
+# Sent.dm's delivery statuses for ours: held (paused) and retrying deliveries are pending.
+DELIVERY_STATUSES = {
+    "pending": "pending",
+    "held": "pending",
+    "succeeded": "delivered",
+    "failed": "failed",
+    "cancelled": "cancelled",
+}
+
+
 def delivery(record: Delivery, event: Event) -> dict[str, Any]:
     last = record.attempts[-1] if record.attempts else None
+    shaped = envelope(event.id, event.type, event.created_at, event.data)
     return {
         "id": record.id,
-        "event_type": record.event_type,
-        "delivery_status": record.status,
+        "event_type": shaped.get("event") or shaped["field"],
+        "delivery_status": DELIVERY_STATUSES[record.status],
         "delivery_attempts": len(record.attempts),
         "http_status_code": last and last.status_code,
         "response_body": None,
         "error_message": last and last.error,
-        "event_data": envelope(event.id, event.type, event.created_at, event.data),
+        "event_data": shaped,
         "created_at": _iso(record.created_at),
         "processing_started_at": _iso(record.attempts[0].started_at if record.attempts else None),
         "processing_completed_at": _iso(

@@ -23,6 +23,8 @@ async def test_same_key_and_body_replays_the_first_response(org: Org, database):
     assert first.status_code == again.status_code == 201
     assert again.headers["Idempotent-Replayed"] == "true"
     assert "Idempotent-Replayed" not in first.headers
+    assert again.headers["X-Original-Request-Id"] == first.json()["request_id"]
+    assert again.json()["request_id"] == first.json()["request_id"], "the first answer, whole"
     assert again.json()["data"]["id"] == first.json()["data"]["id"]
     assert await count_keys(database, org, "idem once") == 1
 

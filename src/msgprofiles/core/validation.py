@@ -7,18 +7,24 @@ from typing import Annotated
 import phonenumbers
 import pycountry
 from pydantic import AfterValidator, BeforeValidator, Field
+from pydantic_core import PydanticCustomError
+
+
+def _not_a_phone_number(message: str) -> PydanticCustomError:
+    """Its own error type (`phone_number`), so a dialect can number it as its vendor does."""
+    return PydanticCustomError("phone_number", message)
 
 
 def e164(value: str) -> str:
     """A valid international number, normalized to E.164 (`+14155550123`)."""
     if not value.startswith("+"):
-        raise ValueError("use the international E.164 format, e.g. +14155550123")
+        raise _not_a_phone_number("use the international E.164 format, e.g. +14155550123")
     try:
         number = phonenumbers.parse(value)
     except phonenumbers.NumberParseException as error:
-        raise ValueError(f"not a phone number: {error}") from None
+        raise _not_a_phone_number(f"not a phone number: {error}") from None
     if not phonenumbers.is_valid_number(number):
-        raise ValueError("not a valid phone number")
+        raise _not_a_phone_number("not a valid phone number")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 

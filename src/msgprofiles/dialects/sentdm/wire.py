@@ -68,8 +68,10 @@ _CODES: Mapping[ErrorCode, str] = {
     ErrorCode.internal_error: "INTERNAL_001",
 }
 # Sent.dm's validation numbers by what failed, when every failure is of one kind (pydantic's
-# error types): a required field missing, a value out of range, a value not among the allowed.
+# error types): a phone number not in E.164, a required field missing, a value out of range, a
+# value not among the allowed.
 _VALIDATION_KINDS: Mapping[str, str] = {
+    "phone_number": "VALIDATION_002",
     "missing": "VALIDATION_004",
     **dict.fromkeys(
         (

@@ -7,7 +7,6 @@ import hashlib
 import hmac
 import json
 import time
-from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -15,26 +14,12 @@ import sent_dm
 from standardwebhooks import Webhook
 
 from msgprofiles.dialects.sentdm.wire import _CODES
-from tests.conftest import Receiver
-from tests.dialects.test_sentdm_sdk import BRAND, CAMPAIGN, Server
-from tests.servers import FAST_RETRIES, live_server, wait_for
+from tests.dialects.sentdm import BRAND, CAMPAIGN, Server
+from tests.servers import wait_for
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")  # profiles are deprecated
 
 LISTING = "/dialects/sentdm/v3/webhooks/event-types"
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    with live_server(tmp_path_factory.mktemp("sentdocs"), FAST_RETRIES) as (url, key):
-        yield Server(url, key)
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    server = Receiver()
-    yield server
-    server.close()
 
 
 def sent_verify(secret: str, headers: dict[str, str], body: bytes, now: float | None = None):

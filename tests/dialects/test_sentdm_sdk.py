@@ -3,7 +3,6 @@ base URL and the API key differ from pointing it at Sent.dm."""
 
 import json
 import threading
-from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
@@ -15,79 +14,11 @@ from sent_dm.types.profiles import BrandCampaign
 from standardwebhooks import Webhook, WebhookVerificationError
 
 from tests.conftest import Receiver
+from tests.dialects.sentdm import BRAND, CAMPAIGN, SAMPLE, Server
 from tests.factories import brand_body
-from tests.servers import FAST_RETRIES, live_server, wait_for
+from tests.servers import wait_for
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")  # profiles are deprecated
-
-SAMPLE = "Acme: your order 1234 has shipped. Reply STOP to opt out."
-BRAND = {
-    "contact": {
-        "name": "Ann Lee",
-        "businessName": "Acme",
-        "email": "ann@acme.example.com",
-        "phone": "+15125550100",
-        "role": "CEO",
-    },
-    "compliance": {
-        "brandRelationship": "SMALL_ACCOUNT",
-        "vertical": "TECHNOLOGY",
-        "destinationCountries": [{"id": "US", "isMain": True}],
-        "isTcrApplication": True,
-        "phoneNumberPrefix": "+1",
-    },
-    "business": {
-        "legalName": "Acme Inc.",
-        "taxId": "12-3456789",
-        "taxIdType": "us_ein",
-        "entityType": "PRIVATE_PROFIT",
-        "url": "https://acme.example.com",
-        "street": "1 Main St",
-        "city": "Austin",
-        "state": "TX",
-        "postalCode": "73301",
-        "country": "US",
-        "countryOfRegistration": "US",
-    },
-}
-CAMPAIGN = {
-    "name": "Order updates",
-    "description": "Shipping and delivery notifications for orders placed at acme.example.",
-    "type": "App",
-    "useCases": [{"messagingUseCaseUs": "DELIVERY_NOTIFICATION", "sampleMessages": [SAMPLE]}],
-    "messageFlow": "Customers tick an opt-in box at checkout on acme.example/checkout.",
-    "optoutKeywords": "STOP, QUIT",
-    "optoutMessage": "Acme: you are unsubscribed. Reply STOP again to confirm.",
-    "volume": "1999",
-}
-
-
-class Server:
-    def __init__(self, url: str, key: str) -> None:
-        self.url = url
-        self.key = key
-        self.base_url = f"{url}/dialects/sentdm"
-
-    def client(self, key: str | None = None, **options: object) -> Sent:
-        return Sent(api_key=key or self.key, base_url=self.base_url, **options)  # type: ignore[arg-type]
-
-    def native(self, method: str, path: str, **kw: object) -> dict:
-        response = httpx.request(method, f"{self.url}{path}", headers={"x-api-key": self.key}, **kw)  # type: ignore[arg-type]
-        assert response.is_success, response.text
-        return response.json()
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    with live_server(tmp_path_factory.mktemp("sentdm"), FAST_RETRIES) as (url, key):
-        yield Server(url, key)
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    server = Receiver()
-    yield server
-    server.close()
 
 
 def test_the_sdk_is_the_pinned_version():

@@ -15,6 +15,8 @@ DOMAINS = {
     "campaigns",
     "numbers",
     "webhooks",
+    "customers",
+    "whatsapp",
 }
 
 

@@ -29,6 +29,8 @@ from msgprofiles.core.logging import configure_logging, logger
 from msgprofiles.core.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from msgprofiles.core.ratelimit import RateLimiter
 from msgprofiles.core.responses import JSONResponse, domain_error_response
+from msgprofiles.customers import routes as customer_routes
+from msgprofiles.dashboard import setup as setup_page
 from msgprofiles.db.database import Database
 from msgprofiles.dialects import sentdm
 from msgprofiles.dialects.toolkit import Dialect
@@ -41,6 +43,7 @@ from msgprofiles.runtime import open_runtime
 from msgprofiles.webhooks import delivery as _delivery  # noqa: F401  (registers its job)
 from msgprofiles.webhooks import routes as webhook_routes
 from msgprofiles.webhooks.events import purge_events
+from msgprofiles.whatsapp import routes as whatsapp_routes
 from msgprofiles.workflows import routes as workflow_routes
 
 DESCRIPTION = """
@@ -116,7 +119,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(campaign_routes.router)
     app.include_router(number_routes.router)
     app.include_router(webhook_routes.router)
+    app.include_router(customer_routes.router)
+    app.include_router(whatsapp_routes.router)
     app.include_router(workflow_routes.router)
+    app.include_router(setup_page.router)
     # Dialects are sub-applications: their routes never slow the native API's matching.
     for dialect in DIALECTS:
         app.mount(dialect.prefix, dialect.create_app(app.state))

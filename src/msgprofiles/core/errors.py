@@ -32,6 +32,9 @@ class ErrorCode(StrEnum):
     campaign_not_found = "campaign_not_found"
     completion_not_found = "completion_not_found"
     webhook_subscription_not_found = "webhook_subscription_not_found"
+    customer_not_found = "customer_not_found"
+    setup_link_not_found = "setup_link_not_found"
+    whatsapp_account_not_found = "whatsapp_account_not_found"
     method_not_allowed = "method_not_allowed"
     payload_too_large = "payload_too_large"
     unsupported_media_type = "unsupported_media_type"
@@ -60,6 +63,8 @@ class ErrorCode(StrEnum):
     primary_brand_undeletable = "primary_brand_undeletable"
     webhook_url_not_allowed = "webhook_url_not_allowed"
     webhook_subscription_disabled = "webhook_subscription_disabled"
+    customer_archived = "customer_archived"
+    setup_link_inactive = "setup_link_inactive"
     rate_limited = "rate_limited"
     # 5xx
     internal_error = "internal_error"
@@ -85,6 +90,9 @@ STATUS: dict[ErrorCode, int] = {
     ErrorCode.campaign_not_found: 404,
     ErrorCode.completion_not_found: 404,
     ErrorCode.webhook_subscription_not_found: 404,
+    ErrorCode.customer_not_found: 404,
+    ErrorCode.setup_link_not_found: 404,
+    ErrorCode.whatsapp_account_not_found: 404,
     ErrorCode.method_not_allowed: 405,
     ErrorCode.payload_too_large: 413,
     ErrorCode.unsupported_media_type: 415,
@@ -112,6 +120,8 @@ STATUS: dict[ErrorCode, int] = {
     ErrorCode.primary_brand_undeletable: 409,
     ErrorCode.webhook_url_not_allowed: 422,
     ErrorCode.webhook_subscription_disabled: 409,
+    ErrorCode.customer_archived: 409,
+    ErrorCode.setup_link_inactive: 409,
     ErrorCode.rate_limited: 429,
     ErrorCode.internal_error: 500,
 }

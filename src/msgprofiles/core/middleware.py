@@ -77,7 +77,7 @@ class RequestContextMiddleware:
         except ClientDisconnect:
             status = 499  # the client went (or the server cut a late request): no one to answer
         except Exception:
-            logger.exception("unhandled_error", method=method, path=scope["path"])
+            logger.exception("unhandled_error", method=method, path=_logged_path(scope))
             if response_started:
                 raise
             await error_response(
@@ -92,12 +92,19 @@ class RequestContextMiddleware:
                 logger.info(
                     "request",
                     method=method,
-                    path=scope["path"],
+                    path=_logged_path(scope),
                     status=status,
                     duration_ms=round(duration * 1000, 2),
                     **_caller_fields(scope),
                 )
             structlog.contextvars.clear_contextvars()
+
+
+def _logged_path(scope: Scope) -> str:
+    """The path, but a route whose path carries a secret (`/setup/{token}`) as its template:
+    secrets are never logged."""
+    route = metrics.route_template(scope)
+    return route if "{token}" in route else str(scope["path"])
 
 
 def _caller_fields(scope: Scope) -> dict[str, Any]:

@@ -11,11 +11,13 @@ import msgprofiles.api_keys.models
 import msgprofiles.brands.models
 import msgprofiles.campaigns.models
 import msgprofiles.core.idempotency
+import msgprofiles.customers.models
 import msgprofiles.jobs.models
 import msgprofiles.numbers.models
 import msgprofiles.organizations.models
 import msgprofiles.profiles.models
 import msgprofiles.webhooks.models
+import msgprofiles.whatsapp.models
 import msgprofiles.workflows.models  # noqa: F401  (register every table on the metadata)
 from msgprofiles.config import Settings
 from msgprofiles.db.database import normalize_url

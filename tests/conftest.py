@@ -9,12 +9,14 @@ import asyncio
 import json
 import os
 import secrets
+import shutil
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
@@ -28,7 +30,11 @@ from msgprofiles.db.migrate import upgrade
 from msgprofiles.jobs.runner import Worker
 from msgprofiles.organizations.service import bootstrap_operator
 
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
+
 POSTGRES_SERVER = os.environ.get("MSGPROFILES_TEST_DATABASE_URL", "")
+SCREENSHOTS = Path(__file__).parent / "artifacts"  # what the browser tests saw
 
 # Property tests draw the same examples on every run: a CI failure reproduces on a laptop.
 hypothesis_settings.register_profile("msgprofiles", derandomize=True, database=None)
@@ -272,3 +278,18 @@ async def drain(worker: Worker, until: Callable[[], bool]) -> None:
             await worker.run_until_idle()
             if not until():
                 await asyncio.sleep(0.05)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator["Browser"]:
+    """Debian's Chromium, headless, driven by Playwright (never a downloaded browser)."""
+    from playwright.sync_api import sync_playwright
+
+    executable = shutil.which("chromium")
+    if executable is None and not os.environ.get("CI"):  # CI installs it: there it must run
+        pytest.skip("the browser tests need Debian's chromium (apt-get install chromium)")
+    assert executable, "install Debian's chromium (apt-get install chromium)"
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=executable, args=["--no-sandbox"])
+        yield launched
+        launched.close()

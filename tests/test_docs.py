@@ -2,17 +2,13 @@
 without internet: every asset comes from the server itself, and the pages list the
 operations."""
 
-import os
-import shutil
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
+from tests.conftest import SCREENSHOTS
 from tests.servers import database_args, serve
-
-SCREENSHOTS = Path(__file__).parent / "artifacts"
 
 
 @pytest.fixture(scope="module")
@@ -24,18 +20,6 @@ def server(tmp_path_factory) -> Iterator[str]:
     with serve("--data-dir", str(directory), *database_args(url)) as (base, _):
         yield base
     drop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    executable = shutil.which("chromium")
-    if executable is None and not os.environ.get("CI"):  # CI installs it: there it must run
-        pytest.skip("the browser tests need Debian's chromium (apt-get install chromium)")
-    assert executable, "install Debian's chromium (apt-get install chromium)"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=["--no-sandbox"])
-        yield browser
-        browser.close()
 
 
 def offline_page(browser: Browser, base: str) -> tuple[Page, list[str]]:

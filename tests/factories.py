@@ -83,3 +83,20 @@ async def subscribe(org: Org, receiver: Receiver, **fields: object) -> dict:
     r = await org.post("/v1/webhook_subscriptions", {"url": receiver.url, **fields})
     assert r.status_code == 201, r.text
     return r.json()["data"]
+
+
+async def make_customer(org: Org, **fields: object) -> dict:
+    r = await org.post("/v1/customers", {"name": "Bakery Bros", **fields})
+    assert r.status_code == 201, r.text
+    return r.json()["data"]
+
+
+async def make_link(org: Org, customer_id: str, **fields: object) -> dict:
+    r = await org.post(f"/v1/customers/{customer_id}/setup_links", fields)
+    assert r.status_code == 201, r.text
+    return r.json()["data"]
+
+
+async def event_types(org: Org) -> list[str]:
+    listed = (await org.get("/v1/events", params={"limit": 100})).json()["data"]
+    return [e["type"] for e in listed]

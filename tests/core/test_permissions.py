@@ -9,8 +9,12 @@ from starlette.routing import Mount
 from msgprofiles.app import create_app
 from msgprofiles.core.http import admin_context, current_context, operator_context
 
-# Writes a member key may make: choosing a sender changes nothing but the sticky choice.
-MEMBER_WRITES = {("POST", "/v1/profiles/{profile_id}/select_sender")}
+# Writes a member key may make: choosing a sender changes nothing but the sticky choice, and a
+# send check changes nothing at all.
+MEMBER_WRITES = {
+    ("POST", "/v1/profiles/{profile_id}/select_sender"),
+    ("POST", "/v1/send_checks"),
+}
 OPEN = {"/health", "/metrics"}  # /metrics checks its own token, when one is set
 
 

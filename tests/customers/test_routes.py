@@ -10,23 +10,7 @@ from msgprofiles.core.time import utcnow
 from msgprofiles.customers.models import customer_setup_links, customers
 from msgprofiles.jobs.models import jobs
 from tests.conftest import Org
-
-
-async def make_customer(org: Org, **fields: object) -> dict:
-    r = await org.post("/v1/customers", {"name": "Bakery Bros", **fields})
-    assert r.status_code == 201, r.text
-    return r.json()["data"]
-
-
-async def make_link(org: Org, customer_id: str, **fields: object) -> dict:
-    r = await org.post(f"/v1/customers/{customer_id}/setup_links", fields)
-    assert r.status_code == 201, r.text
-    return r.json()["data"]
-
-
-async def event_types(org: Org) -> list[str]:
-    listed = (await org.get("/v1/events", params={"limit": 100})).json()["data"]
-    return [e["type"] for e in listed]
+from tests.factories import event_types, make_customer, make_link
 
 
 async def test_a_customers_life_from_pending_to_archived(org: Org):

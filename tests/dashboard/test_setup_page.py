@@ -9,7 +9,7 @@ import httpx
 
 from msgprofiles.providers.whatsapp import SANDBOX_REFUSED_PHONE_NUMBER_ID
 from tests.conftest import Org
-from tests.customers.test_routes import event_types, make_customer, make_link
+from tests.factories import event_types, make_customer, make_link
 
 SUCCESS = "https://app.example.com/onboarded?from=setup"
 FAILURE = "https://app.example.com/failed"
@@ -26,7 +26,7 @@ async def open_page(client: httpx.AsyncClient, path: str) -> tuple[httpx.Respons
     return page, match.group(1) if match else ""
 
 
-def browser(client: httpx.AsyncClient) -> httpx.AsyncClient:
+def visitor_of(client: httpx.AsyncClient) -> httpx.AsyncClient:
     """A client of its own, with its own cookies, like a customer's browser."""
     return httpx.AsyncClient(transport=client._transport, base_url="http://test")
 
@@ -36,7 +36,7 @@ async def test_a_customer_connects_whatsapp_through_its_link(org: Org, client):
     link = await make_link(
         org, customer["id"], success_redirect_url=SUCCESS, failure_redirect_url=FAILURE
     )
-    async with browser(client) as visitor:
+    async with visitor_of(client) as visitor:
         page, csrf = await open_page(visitor, path_of(link))
         assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
         assert "Acme" in page.text and "Corner Café" in page.text and "<script" not in page.text
@@ -75,7 +75,7 @@ async def test_a_customer_connects_whatsapp_through_its_link(org: Org, client):
     ):
         assert types.count(expected) == 1, expected
 
-    async with browser(client) as again:  # the link is used: the failure URL says why
+    async with visitor_of(client) as again:  # the link is used: the failure URL says why
         reopened = await again.get(path_of(link))
     assert reopened.status_code == 302
     assert parse_qs(urlsplit(reopened.headers["location"]).query) == {
@@ -88,7 +88,7 @@ async def test_a_customer_connects_whatsapp_through_its_link(org: Org, client):
 async def test_without_a_success_url_the_page_confirms(org: Org, client):
     customer = await make_customer(org)
     link = await make_link(org, customer["id"])
-    async with browser(client) as visitor:
+    async with visitor_of(client) as visitor:
         _, csrf = await open_page(visitor, path_of(link))
         done = await visitor.post(path_of(link), data={"csrf_token": csrf})
         assert done.status_code == 200 and "WhatsApp is connected" in done.text
@@ -101,7 +101,7 @@ async def test_without_a_success_url_the_page_confirms(org: Org, client):
 async def test_two_submissions_at_once_make_one_account(org: Org, client):
     customer = await make_customer(org)
     link = await make_link(org, customer["id"])
-    async with browser(client) as visitor:
+    async with visitor_of(client) as visitor:
         _, csrf = await open_page(visitor, path_of(link))
         answers = await asyncio.gather(
             *(visitor.post(path_of(link), data={"csrf_token": csrf}) for _ in range(4))
@@ -115,12 +115,12 @@ async def test_two_submissions_at_once_make_one_account(org: Org, client):
 async def test_the_form_needs_its_csrf_token(org: Org, client):
     customer = await make_customer(org)
     link = await make_link(org, customer["id"])
-    async with browser(client) as visitor:
+    async with visitor_of(client) as visitor:
         _, csrf = await open_page(visitor, path_of(link))
         for form in ({}, {"csrf_token": "forged"}):
             refused = await visitor.post(path_of(link), data=form)
             assert refused.status_code == 403 and "nothing was changed" in refused.text
-    async with browser(client) as elsewhere:  # the right value without its cookie
+    async with visitor_of(client) as elsewhere:  # the right value without its cookie
         refused = await elsewhere.post(path_of(link), data={"csrf_token": csrf})
         assert refused.status_code == 403
     assert (await org.get(f"/v1/customers/{customer['id']}")).json()["data"]["status"] == "pending"
@@ -129,7 +129,7 @@ async def test_the_form_needs_its_csrf_token(org: Org, client):
 async def test_a_refused_signup_leaves_the_link_to_try_again(org: Org, client):
     customer = await make_customer(org)
     link = await make_link(org, customer["id"], failure_redirect_url=FAILURE)
-    async with browser(client) as visitor:
+    async with visitor_of(client) as visitor:
         _, csrf = await open_page(visitor, path_of(link))
         form = {"csrf_token": csrf, "phone_number_id": SANDBOX_REFUSED_PHONE_NUMBER_ID}
         refused = await visitor.post(path_of(link), data=form)
@@ -144,7 +144,7 @@ async def test_links_that_cannot_be_used_say_so_in_plain_words(org: Org, client)
     revoked = await make_link(org, customer["id"])
     await org.delete(f"/v1/customers/{customer['id']}/setup_links/{revoked['id']}")
     unknown = path_of(revoked)[:-6] + "abcdef"
-    async with browser(client) as visitor:
+    async with visitor_of(client) as visitor:
         gone = await visitor.get(path_of(revoked))
         assert gone.status_code == 410 and "cancelled" in gone.text
         missing = await visitor.get(unknown)
@@ -158,7 +158,7 @@ async def test_tokens_never_reach_the_logs(org: Org, client, capsys):
     customer = await make_customer(org)
     link = await make_link(org, customer["id"])
     token = path_of(link).rpartition("/")[2]
-    async with browser(client) as visitor:
+    async with visitor_of(client) as visitor:
         _, csrf = await open_page(visitor, path_of(link))
         await visitor.post(path_of(link), data={"csrf_token": csrf})
     logged = capsys.readouterr()

@@ -163,6 +163,12 @@ async def get_customer(conn: Connection, caller: Caller, customer_id: str) -> Cu
     return CustomerWithAccounts(**customer.model_dump(), whatsapp_accounts=accounts)
 
 
+async def customer_status(conn: Connection, caller: Caller, customer_id: str) -> Status:
+    row = await _require(conn, caller, customer_id)
+    status: Status = row["status"]
+    return status
+
+
 async def update_customer(
     conn: Connection, caller: Caller, customer_id: str, data: CustomerUpdate
 ) -> Customer:

@@ -5,7 +5,9 @@ from fastapi import APIRouter, Response
 from msgprofiles.core.http import ERROR_RESPONSES, AdminCtx, ApiRoute, Ctx
 from msgprofiles.core.schemas import Envelope
 from msgprofiles.workflows import completion as service
+from msgprofiles.workflows import send_checks
 from msgprofiles.workflows.schemas import CompleteProfile, Completion
+from msgprofiles.workflows.send_checks import SendCheck, SendCheckResult
 
 router = APIRouter(
     prefix="/v1/profiles", tags=["Profiles"], route_class=ApiRoute, responses=ERROR_RESPONSES
@@ -37,3 +39,17 @@ async def complete_profile(profile_id: str, body: CompleteProfile, ctx: AdminCtx
 async def get_completion(profile_id: str, ctx: Ctx) -> Response:
     """The profile's latest completion: its result and the delivery of its callback."""
     return ctx.ok(await service.get_completion(ctx.conn, ctx.caller, profile_id))
+
+
+checks = APIRouter(
+    prefix="/v1/send_checks", tags=["Sending"], route_class=ApiRoute, responses=ERROR_RESPONSES
+)
+
+
+@checks.post("", response_model=Envelope[SendCheckResult])
+async def check_send(body: SendCheck, ctx: Ctx) -> Response:
+    """Ask before each message: may this profile (or WhatsApp number) send on this channel to
+    this recipient now? `allowed`, or every reason not (`customer_suspended` — archived
+    customers too —, `account_disconnected`, `profile_not_completed`, `campaign_not_approved`,
+    `destination_not_allowed`, `messaging_disabled`). Changes nothing; any key may ask."""
+    return ctx.ok(await send_checks.check_send(ctx.conn, ctx.caller, body))

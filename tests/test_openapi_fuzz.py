@@ -5,6 +5,7 @@ keys that mostly 401) and then with a valid key and the ids of real objects, so 
 and queries reach the services."""
 
 import contextlib
+import re
 from collections.abc import Iterator
 from tempfile import mkdtemp
 
@@ -22,6 +23,7 @@ from starlette.datastructures import State
 
 from msgprofiles.app import create_app
 from msgprofiles.config import Settings
+from msgprofiles.dialects.kirimdev import DIALECT as KIRIMDEV
 from msgprofiles.dialects.sentdm import DIALECT as SENTDM
 from tests.conftest import Receiver
 from tests.factories import brand_body, content
@@ -65,15 +67,41 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
             "subscription_id": live.create("/v1/webhook_subscriptions", {"url": receiver.url}),
             "key_id": live.create("/v1/api_keys", {"name": "fuzzed"}),
         }
+        customer = live.create("/v1/customers", {"name": "Fuzzed customer"})
+        live.ids |= {
+            "customer_id": customer,
+            "link_id": live.create(f"/v1/customers/{customer}/setup_links", {}),
+            "account_id": onboarded_account(live, customer),
+        }
         events = httpx.get(f"{base}/v1/events", headers={"x-api-key": key}).json()["data"]
         live.ids["event_id"] = events[0]["id"]
         yield live
+
+
+def onboarded_account(live: Live, customer_id: str) -> str:
+    """The WhatsApp account a customer connects through the hosted page."""
+    link = httpx.post(
+        f"{live.url}/v1/customers/{customer_id}/setup_links",
+        json={},
+        headers={"x-api-key": live.key},
+    ).json()["data"]
+    with httpx.Client() as browser:
+        page = browser.get(link["setup_url"])
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+        assert browser.post(link["setup_url"], data={"csrf_token": csrf}).status_code == 200
+    accounts = httpx.get(
+        f"{live.url}/v1/whatsapp_accounts",
+        params={"customer_id": customer_id},
+        headers={"x-api-key": live.key},
+    ).json()["data"]
+    return str(accounts[0]["id"])
 
 
 # The documents are the app's own (the same ones the server serves); loaded at import, since
 # schemathesis's fixture-based loader does not work with pytest 9.
 schema = schemathesis.openapi.from_dict(create_app(Settings(data_dir=mkdtemp())).openapi())
 sentdm = schemathesis.openapi.from_dict(SENTDM.create_app(State()).openapi())
+kirimdev = schemathesis.openapi.from_dict(KIRIMDEV.create_app(State()).openapi())
 
 
 @schema.parametrize()
@@ -119,6 +147,29 @@ def test_the_sentdm_dialect_never_answers_a_server_error(case, live: Live):
     if case.path_parameters and case.method != "DELETE":
         ids = {**live.ids, "webhook_id": live.ids["subscription_id"]}
         case.path_parameters = {name: ids[name] for name in case.path_parameters}
+    case.call_and_validate(
+        base_url=base_url, headers={"x-api-key": live.key}, checks=[not_a_server_error]
+    )
+
+
+@kirimdev.parametrize()
+@settings(
+    max_examples=15,
+    derandomize=True,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+)
+def test_the_kirimdev_dialect_never_answers_a_server_error(case, live: Live):
+    base_url = live.url + KIRIMDEV.prefix
+    case.call_and_validate(
+        base_url=base_url, headers={"x-api-key": live.key}, checks=[not_a_server_error]
+    )
+    (case.headers or {}).pop("Idempotency-Key", None)
+    if case.path_parameters and case.method != "DELETE":
+        ids = {**live.ids, "subscription_id": live.ids["subscription_id"]}
+        case.path_parameters = {
+            name: ids.get(name, value) for name, value in case.path_parameters.items()
+        }
     case.call_and_validate(
         base_url=base_url, headers={"x-api-key": live.key}, checks=[not_a_server_error]
     )

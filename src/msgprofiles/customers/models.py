@@ -12,6 +12,7 @@ customers = Table(
     Column("email", String(255), nullable=True),
     Column("status", String(16), nullable=False),
     Column("metadata", json_type(), nullable=True),
+    Column("team_id", String(64), nullable=False),  # the organization's own grouping
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     Column("archived_at", UTCDateTime, nullable=True),

@@ -60,6 +60,7 @@ class Customer(BaseModel):
     email: str | None
     status: Status
     metadata: dict[str, Any] | None
+    team_id: str = Field(description="Your grouping of customers; by default your organization.")
     archived_at: datetime | None
     created_at: datetime
     updated_at: datetime
@@ -75,6 +76,9 @@ class CustomerCreate(InputModel):
     name: str = Field(min_length=1, max_length=200)
     email: EmailStr | None = Field(default=None, max_length=255)
     metadata: Metadata | None = None
+    team_id: str | None = Field(
+        default=None, min_length=1, max_length=64, description="Default: your organization's id."
+    )
 
 
 class CustomerUpdate(InputModel):

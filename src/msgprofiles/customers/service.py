@@ -128,6 +128,7 @@ async def create_customer(conn: Connection, caller: Caller, data: CustomerCreate
         "email": data.email,
         "status": "pending",
         "metadata": data.metadata,
+        "team_id": data.team_id or caller.organization_id,
         "created_at": now,
         "updated_at": now,
         "archived_at": None,

@@ -182,13 +182,25 @@ async def delete_campaign(
     return campaign
 
 
-async def campaigns_of(conn: Connection, organization_id: str, profile_ids: list[str]) -> list[Row]:
-    """The live campaigns of these profiles, oldest first."""
-    return await conn.fetch_all(
-        select(_t)
-        .where(_t.c.organization_id == organization_id, _t.c.profile_id.in_(profile_ids), _live)
-        .order_by(_t.c.id)
+# A profile's campaigns are its own and, when it inherits them, its parent's: two ids at most,
+# so one prepared statement serves (a send check reads them before every message).
+_of_profiles = prepare(
+    select(_t)
+    .where(
+        _t.c.organization_id == bindparam("org"),
+        (_t.c.profile_id == bindparam("first")) | (_t.c.profile_id == bindparam("second")),
+        _live,
     )
+    .order_by(_t.c.id)
+)
+
+
+async def campaigns_of(conn: Connection, organization_id: str, profile_ids: list[str]) -> list[Row]:
+    """The live campaigns of these profiles (one, or a profile and its parent), oldest first."""
+    first, *rest = profile_ids
+    assert len(rest) <= 1, "a profile and its parent at most"
+    params = {"org": organization_id, "first": first, "second": rest[0] if rest else first}
+    return await conn.fetch_all(_of_profiles, params)
 
 
 async def mark_submitted(

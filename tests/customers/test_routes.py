@@ -200,3 +200,25 @@ async def test_members_read_customers_but_do_not_change_them(org: Org, database)
             select(customers.c.name).where(customers.c.organization_id == org.id)
         )
     assert [n["name"] for n in names] == ["Bakery Bros"]
+
+
+async def test_a_profile_sends_for_one_of_the_customers(org: Org, other_org: Org):
+    customer = await make_customer(org)
+    r = await org.post("/v1/profiles", {"name": "Café sender", "customer_id": customer["id"]})
+    assert r.status_code == 201 and r.json()["data"]["customer_id"] == customer["id"]
+    profile = r.json()["data"]
+    listed = await org.get("/v1/profiles", params={"customer_id": customer["id"]})
+    assert [p["id"] for p in listed.json()["data"]] == [profile["id"]]
+    check = {"profile_id": profile["id"], "to": "+14155550123", "channel": "whatsapp"}
+    await org.patch(f"/v1/customers/{customer['id']}", {"status": "suspended"})
+    reasons = (await org.post("/v1/send_checks", check)).json()["data"]["reasons"]
+    assert "customer_suspended" in [reason["code"] for reason in reasons]
+
+    stranger = await make_customer(other_org)
+    r = await org.patch(f"/v1/profiles/{profile['id']}", {"customer_id": stranger["id"]})
+    assert r.status_code == 404 and r.json()["error"]["code"] == "customer_not_found"
+    await org.delete(f"/v1/customers/{customer['id']}")
+    r = await org.post("/v1/profiles", {"name": "Too late", "customer_id": customer["id"]})
+    assert r.status_code == 409 and r.json()["error"]["code"] == "customer_archived"
+    r = await org.patch(f"/v1/profiles/{profile['id']}", {"customer_id": None})
+    assert r.status_code == 200 and r.json()["data"]["customer_id"] is None

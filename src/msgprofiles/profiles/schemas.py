@@ -179,6 +179,11 @@ class _ProfileFields(InputModel):
         default=None, description="Only with a profile billing model. Never stored or returned."
     )
     brand_id: str | None = Field(default=None, max_length=40)
+    customer_id: str | None = Field(
+        default=None,
+        max_length=40,
+        description="The end-customer this profile sends for (null: your own); not archived.",
+    )
     inherit_tcr_brand: bool | None = None
     inherit_tcr_campaign: bool | None = None
     inherit_contacts: bool | None = None

@@ -17,6 +17,7 @@ from msgprofiles.core.ids import new_id
 from msgprofiles.core.pagination import Page, PageParams, escape_like, fetch_page
 from msgprofiles.core.tenancy import fetch_owned
 from msgprofiles.core.time import utcnow
+from msgprofiles.customers import service as customers
 from msgprofiles.db.database import Connection, IntegrityError, Row, prepare
 from msgprofiles.organizations.models import organizations
 from msgprofiles.profiles.models import profiles
@@ -239,6 +240,14 @@ async def _tokenize(payments: PaymentProcessor, details: PaymentDetails) -> dict
     return {"token": method.token, "brand": method.brand, "last4": method.last4}
 
 
+async def _check_customer(conn: Connection, caller: Caller, row: dict[str, Any]) -> None:
+    """A profile sends for one of the organization's customers, never an archived one."""
+    if row["customer_id"] is None:
+        return
+    if await customers.customer_status(conn, caller, row["customer_id"]) == "archived":
+        raise DomainError(ErrorCode.customer_archived, "This customer is archived.")
+
+
 async def _check_brand(conn: Connection, caller: Caller, row: dict[str, Any]) -> None:
     """A profile uses its own brand or inherits the parent's, not both."""
     if row["brand_id"] is None:
@@ -363,6 +372,7 @@ async def create_profile(
                 raise _brand_twice()
             await _save_brand(conn, caller, row, brand)
         await _check_brand(conn, caller, row)
+        await _check_customer(conn, caller, row)
         await _check_short_name(conn, row)
         try:
             async with conn.savepoint():
@@ -456,6 +466,8 @@ async def update_profile(
             changes["brand_id"] = row["brand_id"]
         if {"brand_id", "inherit_tcr_brand"} & changes.keys():
             await _check_brand(conn, caller, row)
+        if "customer_id" in changes:
+            await _check_customer(conn, caller, row)
         await _check_short_name(conn, row)
         try:
             async with conn.savepoint():

@@ -1,6 +1,10 @@
 """Small factories for the tests: each makes one resource through the API, as a user would,
 and returns it as the API shows it."""
 
+import re
+from urllib.parse import urlsplit
+
+import httpx
 from sqlalchemy import func, select
 
 from msgprofiles.profiles.models import profiles
@@ -100,3 +104,35 @@ async def make_link(org: Org, customer_id: str, **fields: object) -> dict:
 async def event_types(org: Org) -> list[str]:
     listed = (await org.get("/v1/events", params={"limit": 100})).json()["data"]
     return [e["type"] for e in listed]
+
+
+# The hosted setup page, as a customer's browser uses it.
+
+
+def path_of(link: dict) -> str:
+    return urlsplit(link["setup_url"]).path
+
+
+async def open_page(client: httpx.AsyncClient, path: str) -> tuple[httpx.Response, str]:
+    """The page and its form's CSRF value (its cookie stays in the client)."""
+    page = await client.get(path)
+    match = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    return page, match.group(1) if match else ""
+
+
+def visitor_of(client: httpx.AsyncClient) -> httpx.AsyncClient:
+    """A client of its own, with its own cookies, like a customer's browser."""
+    return httpx.AsyncClient(transport=client._transport, base_url="http://test")
+
+
+async def onboarded_account(org: Org, client) -> tuple[dict, dict]:
+    """A customer that connected a WhatsApp account through its setup link."""
+    customer = await make_customer(org)
+    link = await make_link(org, customer["id"])
+    async with visitor_of(client) as visitor:
+        _, csrf = await open_page(visitor, path_of(link))
+        assert (await visitor.post(path_of(link), data={"csrf_token": csrf})).status_code == 200
+    [account] = (await org.get(f"/v1/customers/{customer['id']}")).json()["data"][
+        "whatsapp_accounts"
+    ]
+    return customer, account

@@ -123,6 +123,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(whatsapp_routes.router)
     app.include_router(workflow_routes.router)
     app.include_router(workflow_routes.checks)
+    app.include_router(workflow_routes.whatsapp_accounts)
     app.include_router(setup_page.router)
     # Dialects are sub-applications: their routes never slow the native API's matching.
     for dialect in DIALECTS:

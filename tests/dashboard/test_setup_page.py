@@ -2,33 +2,14 @@
 redirects, the pages for links that cannot be used, and one account per link."""
 
 import asyncio
-import re
 from urllib.parse import parse_qs, urlsplit
-
-import httpx
 
 from msgprofiles.providers.whatsapp import SANDBOX_REFUSED_PHONE_NUMBER_ID
 from tests.conftest import Org
-from tests.factories import event_types, make_customer, make_link
+from tests.factories import event_types, make_customer, make_link, open_page, path_of, visitor_of
 
 SUCCESS = "https://app.example.com/onboarded?from=setup"
 FAILURE = "https://app.example.com/failed"
-
-
-def path_of(link: dict) -> str:
-    return urlsplit(link["setup_url"]).path
-
-
-async def open_page(client: httpx.AsyncClient, path: str) -> tuple[httpx.Response, str]:
-    """The page and its form's CSRF value (its cookie stays in the client)."""
-    page = await client.get(path)
-    match = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-    return page, match.group(1) if match else ""
-
-
-def visitor_of(client: httpx.AsyncClient) -> httpx.AsyncClient:
-    """A client of its own, with its own cookies, like a customer's browser."""
-    return httpx.AsyncClient(transport=client._transport, base_url="http://test")
 
 
 async def test_a_customer_connects_whatsapp_through_its_link(org: Org, client):

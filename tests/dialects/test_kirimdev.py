@@ -221,3 +221,30 @@ def test_webhook_subscriptions_sign_as_kirimdev_receivers_expect(kirim: Kirim, r
     assert narrowed["events"] == ["customer.updated"]
     deleted = kirim.data("DELETE", f"/webhook_subscriptions/{created['id']}")
     assert deleted["deleted"] is True
+
+
+def test_another_tenant_finds_nothing_through_the_dialect(kirim: Kirim, receiver: Receiver):
+    customer = kirim.data("POST", "/customers", json={"name": "Private Shop"})
+    link = kirim.data("POST", f"/customers/{customer['id']}/setup_links", json={})
+    hook = kirim.data(
+        "POST", "/webhook_subscriptions", json={"url": receiver.url, "events": ["customer.created"]}
+    )
+    other = httpx.post(
+        f"{kirim.url}/v1/organizations",
+        json={"name": "Other tenant"},
+        headers={"x-api-key": kirim.key},
+    ).json()["data"]
+    stranger = Kirim(kirim.url, other["api_key"]["secret"])
+    for method, path in (
+        ("GET", f"/customers/{customer['id']}"),
+        ("PATCH", f"/customers/{customer['id']}"),
+        ("DELETE", f"/customers/{customer['id']}"),
+        ("GET", f"/customers/{customer['id']}/setup_links"),
+        ("DELETE", f"/customers/{customer['id']}/setup_links/{link['id']}"),
+        ("GET", f"/webhook_subscriptions/{hook['id']}"),
+        ("DELETE", f"/webhook_subscriptions/{hook['id']}"),
+    ):
+        body = {"json": {"name": "x"}} if method == "PATCH" else {}
+        assert stranger.call(method, path, **body).status_code == 404, path
+    assert stranger.call("GET", "/customers").json()["data"] == []
+    assert stranger.call("GET", "/accounts").json()["data"] == []

@@ -7,8 +7,7 @@ from msgprofiles.campaigns.models import campaigns
 from msgprofiles.profiles.models import profiles
 from msgprofiles.whatsapp.models import whatsapp_accounts
 from tests.conftest import Org
-from tests.dashboard.test_setup_page import open_page, path_of, visitor_of
-from tests.factories import content, make_brand, make_customer, make_link, make_profile
+from tests.factories import content, make_brand, make_profile, onboarded_account
 
 US, CANADA = "+14155550123", "+16135550123"
 
@@ -39,19 +38,6 @@ async def sender(org: Org, database, *, ready: bool) -> dict:
                 .values(status="approved")
             )
     return profile
-
-
-async def onboarded_account(org: Org, client) -> tuple[dict, dict]:
-    """A customer that connected a WhatsApp account through its setup link."""
-    customer = await make_customer(org)
-    link = await make_link(org, customer["id"])
-    async with visitor_of(client) as visitor:
-        _, csrf = await open_page(visitor, path_of(link))
-        assert (await visitor.post(path_of(link), data={"csrf_token": csrf})).status_code == 200
-    [account] = (await org.get(f"/v1/customers/{customer['id']}")).json()["data"][
-        "whatsapp_accounts"
-    ]
-    return customer, account
 
 
 async def test_a_ready_profile_may_send_and_each_obstacle_is_named(org: Org, database):

@@ -3,6 +3,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from msgprofiles.core.schemas import InputModel
+
 Status = Literal["connected", "disconnected", "degraded", "onboarding"]
 
 
@@ -28,3 +30,19 @@ class AccountRoute(BaseModel):
     organization_id: str
     customer_id: str | None
     profile_id: str | None
+
+
+class WhatsAppAccountUpdate(InputModel):
+    """Only the fields sent are changed; `profile_id: null` frees the account."""
+
+    not_null = frozenset({"status"})
+
+    profile_id: str | None = Field(
+        default=None,
+        max_length=40,
+        description="The profile that sends from it: a profile of the account's customer (or, "
+        "for your own accounts, one of yours).",
+    )
+    status: Status | None = Field(
+        default=None, description="As Meta reports it: connected, disconnected, degraded."
+    )

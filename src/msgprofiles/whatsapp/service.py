@@ -3,7 +3,7 @@ by one of its customers, and the lookup that routes inbound traffic to them."""
 
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import bindparam, insert, select, update
 
 from msgprofiles.core.auth import Caller
 from msgprofiles.core.errors import DomainError, ErrorCode, not_found
@@ -15,9 +15,15 @@ from msgprofiles.db.database import Connection, IntegrityError, Row, prepare
 from msgprofiles.providers.whatsapp import Signup
 from msgprofiles.webhooks.events import emit, register_event_type
 from msgprofiles.whatsapp.models import whatsapp_accounts
-from msgprofiles.whatsapp.schemas import AccountRoute, Status, WhatsAppAccount
+from msgprofiles.whatsapp.schemas import (
+    AccountRoute,
+    Status,
+    WhatsAppAccount,
+    WhatsAppAccountUpdate,
+)
 
 register_event_type("whatsapp_account.connected", "A WhatsApp account was connected.")
+register_event_type("whatsapp_account.updated", "A WhatsApp account's status or profile changed.")
 
 _t = whatsapp_accounts
 _get = prepare(
@@ -93,8 +99,8 @@ async def list_accounts(
     return (await fetch_page(conn, statement, _t.c.id, page)).map(_to_model)
 
 
-async def get_account(conn: Connection, caller: Caller, account_id: str) -> WhatsAppAccount:
-    row = await fetch_owned(
+async def _require(conn: Connection, caller: Caller, account_id: str) -> Row:
+    return await fetch_owned(
         conn,
         caller,
         _get,
@@ -103,7 +109,45 @@ async def get_account(conn: Connection, caller: Caller, account_id: str) -> What
         by_profile=False,
         wa=account_id,
     )
-    return _to_model(row)
+
+
+async def get_account(conn: Connection, caller: Caller, account_id: str) -> WhatsAppAccount:
+    return _to_model(await _require(conn, caller, account_id))
+
+
+async def update_account(
+    conn: Connection,
+    caller: Caller,
+    account_id: str,
+    data: WhatsAppAccountUpdate,
+    profile_customer_id: str | None = None,
+) -> WhatsAppAccount:
+    """Change its status or the profile that uses it (`profile_customer_id`: that profile's
+    customer). A customer's account serves only that customer's profiles, the organization's
+    own accounts only its own profiles."""
+    caller.require_organization_scope()
+    changes = data.changes()
+    async with conn.transaction():
+        row = await _require(conn, caller, account_id)
+        assigned = changes.get("profile_id")
+        if assigned is not None and profile_customer_id != row["customer_id"]:
+            raise DomainError(
+                ErrorCode.validation_error,
+                "A customer's account serves that customer's profiles only (and your own "
+                "accounts your own profiles).",
+                details=[{"field": "profile_id", "type": "owner_mismatch"}],
+            )
+        if not changes:
+            return _to_model(row)
+        changes["updated_at"] = utcnow()
+        await conn.execute(
+            update(_t)
+            .where(_t.c.organization_id == caller.organization_id, _t.c.id == account_id)
+            .values(**changes)
+        )
+        account = _to_model({**row, **changes})
+        await emit(conn, caller.organization_id, "whatsapp_account.updated", account)
+    return account
 
 
 async def accounts_of_customer(

@@ -4,8 +4,9 @@ from fastapi import APIRouter, Response
 
 from msgprofiles.core.http import ERROR_RESPONSES, AdminCtx, ApiRoute, Ctx
 from msgprofiles.core.schemas import Envelope
+from msgprofiles.whatsapp.schemas import WhatsAppAccount, WhatsAppAccountUpdate
+from msgprofiles.workflows import accounts, send_checks
 from msgprofiles.workflows import completion as service
-from msgprofiles.workflows import send_checks
 from msgprofiles.workflows.schemas import CompleteProfile, Completion
 from msgprofiles.workflows.send_checks import SendCheck, SendCheckResult
 
@@ -53,3 +54,21 @@ async def check_send(body: SendCheck, ctx: Ctx) -> Response:
     customers too —, `account_disconnected`, `profile_not_completed`, `campaign_not_approved`,
     `destination_not_allowed`, `messaging_disabled`). Changes nothing; any key may ask."""
     return ctx.ok(await send_checks.check_send(ctx.conn, ctx.caller, body))
+
+
+whatsapp_accounts = APIRouter(
+    prefix="/v1/whatsapp_accounts",
+    tags=["WhatsApp accounts"],
+    route_class=ApiRoute,
+    responses=ERROR_RESPONSES,
+)
+
+
+@whatsapp_accounts.patch("/{account_id}", response_model=Envelope[WhatsAppAccount])
+async def update_whatsapp_account(
+    account_id: str, body: WhatsAppAccountUpdate, ctx: AdminCtx
+) -> Response:
+    """Set the profile that sends from the account (one of its customer's profiles, or of
+    yours for your own accounts; null frees it) or its status as Meta reports it. Admin
+    keys."""
+    return ctx.ok(await accounts.update_account(ctx.conn, ctx.caller, account_id, body))

@@ -67,14 +67,21 @@ def api(service: tuple[str, str, str], method: str, path: str, **body: object) -
     return r.json()["data"]
 
 
-def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
-    SCREENSHOTS.mkdir(exist_ok=True)
-    path = SCREENSHOTS / f"setup_{name}.png"
-    page.screenshot(path=path, full_page=True)
-    print(f"screenshot: {path}")
+@pytest.fixture
+def shot(capsys):  # type: ignore[no-untyped-def]
+    """Save a screenshot and name its path in the test output (CI keeps the file)."""
+
+    def take(page, name: str) -> None:  # type: ignore[no-untyped-def]
+        SCREENSHOTS.mkdir(exist_ok=True)
+        path = SCREENSHOTS / f"setup_{name}.png"
+        page.screenshot(path=path, full_page=True)
+        with capsys.disabled():
+            print(f"\nscreenshot: {path}")
+
+    return take
 
 
-def test_a_customer_signs_up_from_its_link_in_a_browser(service, browser):
+def test_a_customer_signs_up_from_its_link_in_a_browser(service, browser, shot):
     landing = Landing()
     customer = api(service, "POST", "/v1/customers", name="Corner Café")
     link = api(
@@ -108,7 +115,7 @@ def test_a_customer_signs_up_from_its_link_in_a_browser(service, browser):
     landing.server.shutdown()
 
 
-def test_expired_and_revoked_links_show_why_in_a_browser(service, browser):
+def test_expired_and_revoked_links_show_why_in_a_browser(service, browser, shot):
     customer = api(service, "POST", "/v1/customers", name="Late Bakery")
     base = f"/v1/customers/{customer['id']}/setup_links"
     expired = api(service, "POST", base)

@@ -192,6 +192,20 @@ async def test_openapi_documents_every_endpoint_with_its_errors(client):
         ("put", "/v1/profiles/{profile_id}/campaigns/{campaign_id}"),
         ("delete", "/v1/profiles/{profile_id}/campaigns/{campaign_id}"),
         ("post", "/v1/profiles/{profile_id}/campaigns/{campaign_id}/submit"),
+        ("post", "/v1/customers"),
+        ("get", "/v1/customers"),
+        ("get", "/v1/customers/{customer_id}"),
+        ("patch", "/v1/customers/{customer_id}"),
+        ("delete", "/v1/customers/{customer_id}"),
+        ("post", "/v1/customers/{customer_id}/setup_links"),
+        ("get", "/v1/customers/{customer_id}/setup_links"),
+        ("patch", "/v1/customers/{customer_id}/setup_links/{link_id}"),
+        ("delete", "/v1/customers/{customer_id}/setup_links/{link_id}"),
+        ("get", "/v1/whatsapp_accounts"),
+        ("get", "/v1/whatsapp_accounts/lookup"),
+        ("get", "/v1/whatsapp_accounts/{account_id}"),
+        ("patch", "/v1/whatsapp_accounts/{account_id}"),
+        ("post", "/v1/send_checks"),
     }
     found = {(m, p) for p, ops in spec["paths"].items() for m in ops if p.startswith("/v1/")}
     assert found == expected

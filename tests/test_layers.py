@@ -17,6 +17,7 @@ DOMAINS = {
     "webhooks",
     "customers",
     "whatsapp",
+    "contacts",
 }
 
 

@@ -21,6 +21,7 @@ from msgprofiles.api_keys.service import authenticate
 from msgprofiles.brands import routes as brand_routes
 from msgprofiles.campaigns import routes as campaign_routes
 from msgprofiles.config import Settings
+from msgprofiles.contacts import routes as contact_routes
 from msgprofiles.core import idempotency, metrics
 from msgprofiles.core.docs import offline_docs
 from msgprofiles.core.errors import DomainError, ErrorCode
@@ -120,6 +121,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(number_routes.router)
     app.include_router(webhook_routes.router)
     app.include_router(customer_routes.router)
+    app.include_router(contact_routes.attributes)
+    app.include_router(contact_routes.router)
     app.include_router(whatsapp_routes.router)
     app.include_router(workflow_routes.router)
     app.include_router(workflow_routes.checks)

@@ -114,3 +114,19 @@ async def test_another_tenants_senders_are_not_found(org: Org, other_org: Org, c
         {"phone_number_id": account["phone_number_id"], "to": US, "channel": "whatsapp"},
     ):
         assert (await other_org.post("/v1/send_checks", body)).status_code == 404
+
+
+async def test_a_contact_that_opted_out_is_not_sent_to(org: Org, database):
+    profile = await sender(org, database, ready=True)
+    r = await org.post("/v1/contacts", {"name": "Quiet", "msisdn": US})
+    contact = r.json()["data"]
+    stop = {"status": "opted_out", "source": "inbound_keyword"}
+    await org.client.put(
+        f"/v1/contacts/{contact['id']}/consent/sms", json=stop, headers=org.headers()
+    )
+    refused = await check(org, profile_id=profile["id"], to=US, channel="sms")
+    assert codes(refused) == ["contact_opted_out"]
+    whatsapp = await check(org, profile_id=profile["id"], to=US, channel="whatsapp")
+    assert whatsapp["allowed"] is True, "the opt-out is for SMS only"
+    others = await check(org, profile_id=profile["id"], to="+14155550999", channel="sms")
+    assert others["allowed"] is True, "only that contact's number"

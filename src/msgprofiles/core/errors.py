@@ -35,6 +35,10 @@ class ErrorCode(StrEnum):
     customer_not_found = "customer_not_found"
     setup_link_not_found = "setup_link_not_found"
     whatsapp_account_not_found = "whatsapp_account_not_found"
+    contact_not_found = "contact_not_found"
+    contact_attribute_not_found = "contact_attribute_not_found"
+    app_profile_not_found = "app_profile_not_found"
+    device_not_found = "device_not_found"
     method_not_allowed = "method_not_allowed"
     payload_too_large = "payload_too_large"
     unsupported_media_type = "unsupported_media_type"
@@ -65,6 +69,9 @@ class ErrorCode(StrEnum):
     webhook_subscription_disabled = "webhook_subscription_disabled"
     customer_archived = "customer_archived"
     setup_link_inactive = "setup_link_inactive"
+    external_id_taken = "external_id_taken"
+    contact_attribute_exists = "contact_attribute_exists"
+    app_profile_taken = "app_profile_taken"
     rate_limited = "rate_limited"
     # 5xx
     internal_error = "internal_error"
@@ -93,6 +100,10 @@ STATUS: dict[ErrorCode, int] = {
     ErrorCode.customer_not_found: 404,
     ErrorCode.setup_link_not_found: 404,
     ErrorCode.whatsapp_account_not_found: 404,
+    ErrorCode.contact_not_found: 404,
+    ErrorCode.contact_attribute_not_found: 404,
+    ErrorCode.app_profile_not_found: 404,
+    ErrorCode.device_not_found: 404,
     ErrorCode.method_not_allowed: 405,
     ErrorCode.payload_too_large: 413,
     ErrorCode.unsupported_media_type: 415,
@@ -122,6 +133,9 @@ STATUS: dict[ErrorCode, int] = {
     ErrorCode.webhook_subscription_disabled: 409,
     ErrorCode.customer_archived: 409,
     ErrorCode.setup_link_inactive: 409,
+    ErrorCode.external_id_taken: 409,
+    ErrorCode.contact_attribute_exists: 409,
+    ErrorCode.app_profile_taken: 409,
     ErrorCode.rate_limited: 429,
     ErrorCode.internal_error: 500,
 }

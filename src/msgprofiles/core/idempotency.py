@@ -165,3 +165,16 @@ async def record(
 async def purge_expired(conn: Connection, ttl: timedelta) -> int:
     """Delete records older than `ttl`; the number deleted."""
     return await conn.execute(_purge, {"cutoff": utcnow() - ttl})
+
+
+async def forget_mentioning(conn: Connection, organization_id: str, text: str) -> int:
+    """Erasure: forget the stored answers that mention `text` (an erased person's id), so no
+    copy of their data stays behind for the replay window."""
+    rows = await conn.fetch_all(
+        select(_t.c.key, _t.c.response_body).where(_t.c.organization_id == organization_id)
+    )
+    needle = text.encode()
+    keys = [row["key"] for row in rows if row["response_body"] and needle in row["response_body"]]
+    for key in keys:
+        await conn.execute(_forget, {"org": organization_id, "idem_key": key})
+    return len(keys)

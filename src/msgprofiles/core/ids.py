@@ -16,6 +16,7 @@ PREFIXES = frozenset(
         "cus",
         "csl",
         "ct",
+        "cap",
         "whsub",
         "whdel",
         "evt",

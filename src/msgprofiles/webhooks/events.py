@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import Integer, bindparam, delete, exists, insert, select, tuple_
+from sqlalchemy import Integer, bindparam, delete, exists, insert, select, tuple_, update
 
 from msgprofiles.core.auth import Caller
 from msgprofiles.core.errors import DomainError, ErrorCode, not_found
@@ -252,3 +252,43 @@ async def purge_events(database: Database, older_than: timedelta, batch: int = 5
             )
         if len(keys) < batch:
             return purged
+
+
+async def redact_events(conn: Connection, organization_id: str, prefix: str, object_id: str) -> int:
+    """Erasure: the events of type `prefix…` about `object_id` (their `data.id`, or the
+    `data.contact_id` of an object that belongs to it) keep only their own object's id.
+    How many were redacted."""
+    about = events.c.data["id"].as_string() == object_id
+    belongs = events.c.data["contact_id"].as_string() == object_id
+    rows = await conn.fetch_all(
+        select(events.c.id, events.c.data).where(
+            events.c.organization_id == organization_id,
+            events.c.type.startswith(prefix),
+            about | belongs,
+        )
+    )
+    for row in rows:
+        await conn.execute(
+            update(events)
+            .where(events.c.organization_id == organization_id, events.c.id == row["id"])
+            .values(data={"id": row["data"].get("id")})
+        )
+    return len(rows)
+
+
+async def events_about(
+    conn: Connection, organization_id: str, prefix: str, object_id: str
+) -> list[dict[str, Any]]:
+    """The events of type `prefix…` about `object_id` (or an object that belongs to it)."""
+    about = events.c.data["id"].as_string() == object_id
+    belongs = events.c.data["contact_id"].as_string() == object_id
+    rows = await conn.fetch_all(
+        select(events.c.id, events.c.type, events.c.created_at, events.c.data)
+        .where(
+            events.c.organization_id == organization_id,
+            events.c.type.startswith(prefix),
+            about | belongs,
+        )
+        .order_by(events.c.id)
+    )
+    return [dict(row) for row in rows]

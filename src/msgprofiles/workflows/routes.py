@@ -50,7 +50,8 @@ checks = APIRouter(
 @checks.post("", response_model=Envelope[SendCheckResult])
 async def check_send(body: SendCheck, ctx: Ctx) -> Response:
     """Ask before each message: may this profile (or WhatsApp number) send on this channel to
-    this recipient now? `allowed`, or every reason not (`customer_suspended` — archived
+    this recipient now? `allowed`, or every reason not (`contact_opted_out` — the
+    recipient's contact opted out of the channel —, `customer_suspended` — archived
     customers too —, `account_disconnected`, `profile_not_completed`, `campaign_not_approved`,
     `destination_not_allowed`, `messaging_disabled`). Changes nothing; any key may ask."""
     return ctx.ok(await send_checks.check_send(ctx.conn, ctx.caller, body))

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, model_validator
 
 from msgprofiles.campaigns import service as campaigns
+from msgprofiles.contacts import service as contacts
 from msgprofiles.core.auth import Caller
 from msgprofiles.core.schemas import InputModel
 from msgprofiles.core.validation import E164, region_of
@@ -16,6 +17,7 @@ from msgprofiles.profiles.service import require_profile
 from msgprofiles.whatsapp import service as whatsapp
 
 Reason = Literal[
+    "contact_opted_out",
     "customer_suspended",
     "account_disconnected",
     "profile_not_completed",
@@ -69,6 +71,8 @@ async def check_send(conn: Connection, caller: Caller, data: SendCheck) -> SendC
     customer_id = (account.customer_id if account else None) or (
         profile["customer_id"] if profile else None
     )
+    if await contacts.opted_out(conn, caller, data.to, data.channel):
+        refuse("contact_opted_out", f"The recipient opted out of {data.channel}.")
     if customer_id is not None:
         status = await customers.customer_status(conn, caller, customer_id)
         if status in ("suspended", "archived"):

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 import msgprofiles.api_keys.models
 import msgprofiles.brands.models
 import msgprofiles.campaigns.models
+import msgprofiles.contacts.models
 import msgprofiles.core.idempotency
 import msgprofiles.customers.models
 import msgprofiles.jobs.models

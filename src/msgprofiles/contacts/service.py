@@ -1,0 +1,666 @@
+"""Contacts: each end-user once (a master profile keyed by the organization's own id), their
+app profiles per channel application with devices, their consent per channel, and the
+organization's schema of attributes that every write is checked against. Erasure removes
+every trace of the person: rows, the data of events about them, stored replay answers."""
+
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import EmailStr, TypeAdapter, ValidationError
+from sqlalchemy import bindparam, delete, insert, or_, select, update
+
+from msgprofiles.contacts.models import (
+    contact_app_profiles,
+    contact_attributes,
+    contact_consents,
+    contacts,
+)
+from msgprofiles.contacts.schemas import (
+    CHANNEL_FLAGS,
+    CORE_ATTRIBUTES,
+    AppProfile,
+    AppProfileCreate,
+    AppProfileUpdate,
+    Channel,
+    Consent,
+    ConsentChange,
+    Contact,
+    ContactAttribute,
+    ContactAttributeCreate,
+    ContactAttributeUpdate,
+    ContactCreate,
+    ContactExport,
+    ContactUpdate,
+)
+from msgprofiles.core import idempotency
+from msgprofiles.core.auth import Caller
+from msgprofiles.core.errors import DomainError, ErrorCode, not_found
+from msgprofiles.core.ids import new_id
+from msgprofiles.core.pagination import Page, PageParams, escape_like, fetch_page
+from msgprofiles.core.time import utcnow
+from msgprofiles.core.validation import e164
+from msgprofiles.db.database import Connection, IntegrityError, Row, prepare
+from msgprofiles.webhooks.events import emit, events_about, redact_events, register_event_type
+
+for _name, _text in {
+    "contact.created": "A contact was created.",
+    "contact.updated": "A contact's details or attributes changed.",
+    "contact.erased": "A contact and everything about it were erased (only its id remains).",
+    "contact.opted_in": "A contact opted in to a channel.",
+    "contact.opted_out": "A contact opted out of a channel.",
+    "contact.app_profile.created": "A contact's app profile was created.",
+    "contact.app_profile.updated": "A contact's app profile changed.",
+    "contact.app_profile.deleted": "A contact's app profile or one of its devices was deleted.",
+}.items():
+    register_event_type(_name, _text)
+
+_c, _a, _p, _k = contacts, contact_attributes, contact_app_profiles, contact_consents
+_get = prepare(
+    select(_c).where(_c.c.organization_id == bindparam("org"), _c.c.id == bindparam("ct"))
+)
+_by = {
+    column: prepare(
+        select(_c)
+        .where(_c.c.organization_id == bindparam("org"), _c.c[column] == bindparam("value"))
+        .order_by(_c.c.id)
+        .limit(1)
+    )
+    for column in ("external_id", "msisdn", "email")
+}
+_by_app_key = prepare(
+    select(_p.c.contact_id).where(
+        _p.c.organization_id == bindparam("org"),
+        _p.c.app_id == bindparam("app"),
+        _p.c.key == bindparam("key"),
+    )
+)
+_schema = prepare(select(_a).where(_a.c.organization_id == bindparam("org")).order_by(_a.c.name))
+_get_profile = prepare(
+    select(_p).where(
+        _p.c.organization_id == bindparam("org"),
+        _p.c.contact_id == bindparam("ct"),
+        _p.c.id == bindparam("cap"),
+    )
+)
+_profiles_of = prepare(
+    select(_p)
+    .where(_p.c.organization_id == bindparam("org"), _p.c.contact_id == bindparam("ct"))
+    .order_by(_p.c.id)
+)
+_consents_of = prepare(
+    select(_k)
+    .where(_k.c.organization_id == bindparam("org"), _k.c.contact_id == bindparam("ct"))
+    .order_by(_k.c.channel)
+)
+_emails = TypeAdapter(EmailStr)
+
+
+# The attribute schema ------------------------------------------------------------------------
+
+
+def _core_attributes() -> list[ContactAttribute]:
+    types = {**CORE_ATTRIBUTES, **dict.fromkeys(CHANNEL_FLAGS, "boolean")}
+    return [
+        ContactAttribute(
+            name=name,
+            type=kind,
+            values=None,
+            required=False,
+            description=None,
+            core=True,
+            created_at=None,
+            updated_at=None,
+        )
+        for name, kind in types.items()
+    ]
+
+
+def _attribute(row: Row | dict[str, Any]) -> ContactAttribute:
+    return ContactAttribute.model_validate({**dict(row), "core": False}, strict=False)
+
+
+async def _definitions(conn: Connection, organization_id: str) -> dict[str, ContactAttribute]:
+    """Every attribute a contact of the organization may have, by name, but the core columns."""
+    flags = {a.name: a for a in _core_attributes() if a.name in CHANNEL_FLAGS}
+    rows = await conn.fetch_all(_schema, {"org": organization_id})
+    return flags | {row["name"]: _attribute(row) for row in rows}
+
+
+async def list_attributes(conn: Connection, caller: Caller) -> list[ContactAttribute]:
+    rows = await conn.fetch_all(_schema, {"org": caller.organization_id})
+    return [*_core_attributes(), *(_attribute(row) for row in rows)]
+
+
+async def create_attribute(
+    conn: Connection, caller: Caller, data: ContactAttributeCreate
+) -> ContactAttribute:
+    caller.require_organization_scope()
+    if data.name in CORE_ATTRIBUTES or data.name in CHANNEL_FLAGS or data.name == "external_id":
+        raise DomainError(ErrorCode.contact_attribute_exists, f"{data.name!r} is built in.")
+    now = utcnow()
+    row = {**data.model_dump(), "organization_id": caller.organization_id}
+    row |= {"created_at": now, "updated_at": now}
+    try:
+        async with conn.transaction():
+            await conn.execute(insert(_a), row)
+    except IntegrityError:
+        raise DomainError(
+            ErrorCode.contact_attribute_exists, f"The attribute {data.name!r} exists already."
+        ) from None
+    return _attribute(row)
+
+
+async def _require_attribute(conn: Connection, caller: Caller, name: str) -> Row:
+    row = await conn.fetch_one(
+        select(_a).where(_a.c.organization_id == caller.organization_id, _a.c.name == name)
+    )
+    if row is None:
+        raise not_found(ErrorCode.contact_attribute_not_found, "contact attribute", name)
+    return row
+
+
+async def get_attribute(conn: Connection, caller: Caller, name: str) -> ContactAttribute:
+    for core in _core_attributes():
+        if core.name == name:
+            return core
+    return _attribute(await _require_attribute(conn, caller, name))
+
+
+async def update_attribute(
+    conn: Connection, caller: Caller, name: str, data: ContactAttributeUpdate
+) -> ContactAttribute:
+    caller.require_organization_scope()
+    changes = data.changes()
+    async with conn.transaction():
+        row = await _require_attribute(conn, caller, name)
+        if "values" in changes:
+            if row["type"] != "enum":
+                raise _invalid("values", "only an enum has values")
+            if missing := set(row["values"]) - set(changes["values"]):
+                raise _invalid("values", f"stored values stay allowed: {sorted(missing)}")
+        if not changes:
+            return _attribute(row)
+        changes["updated_at"] = utcnow()
+        await conn.execute(
+            update(_a)
+            .where(_a.c.organization_id == caller.organization_id, _a.c.name == name)
+            .values(**changes)
+        )
+    return _attribute({**row, **changes})
+
+
+def _invalid(field: str, message: str, kind: str = "value_error") -> DomainError:
+    return DomainError(
+        ErrorCode.validation_error,
+        f"{field}: {message}.",
+        details=[{"field": field, "type": kind, "message": message}],
+    )
+
+
+def _typed(definition: ContactAttribute, name: str, value: Any) -> Any:
+    """The value as stored, or a 400 naming the attribute."""
+    field, kind = f"attributes.{name}", definition.type
+
+    def wrong(expected: str) -> DomainError:
+        return _invalid(field, f"expected {expected}", "wrong_type")
+
+    if kind == "boolean":
+        if not isinstance(value, bool):
+            raise wrong("true or false")
+        return value
+    if kind == "number":
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise wrong("a number")
+        return value
+    if not isinstance(value, str):
+        raise wrong("a string")
+    if kind == "string":
+        if len(value) > 1000:
+            raise _invalid(field, "at most 1000 characters")
+        return value
+    if kind == "enum":
+        if value not in (definition.values or ()):
+            raise wrong(f"one of {definition.values}")
+        return value
+    if kind == "date":
+        try:
+            return (
+                date.fromisoformat(value).isoformat()
+                if len(value) == 10
+                else datetime.fromisoformat(value).isoformat()
+            )
+        except ValueError:
+            raise wrong("an ISO 8601 date or date-time") from None
+    if kind == "email":
+        try:
+            return str(_emails.validate_python(value))
+        except ValidationError:
+            raise wrong("an email address") from None
+    try:  # phone
+        return e164(value)
+    except ValueError:
+        raise wrong("a phone number in E.164") from None
+
+
+async def _checked_attributes(
+    conn: Connection,
+    organization_id: str,
+    given: dict[str, Any],
+    stored: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """`stored` with `given` applied (null removes a key), checked against the schema: an
+    unknown attribute, a wrong type or a required one missing is a 400 naming it."""
+    definitions = await _definitions(conn, organization_id)
+    result = dict(stored or {})
+    for name, value in given.items():
+        definition = definitions.get(name)
+        if definition is None:
+            raise _invalid(f"attributes.{name}", "no such attribute", "unknown_attribute")
+        if value is None:
+            result.pop(name, None)
+        else:
+            result[name] = _typed(definition, name, value)
+    for name, definition in definitions.items():
+        if definition.required and name not in result:
+            raise _invalid(f"attributes.{name}", "required", "missing")
+    return result
+
+
+# Contacts -------------------------------------------------------------------------------------
+
+
+def _contact(row: Row | dict[str, Any]) -> Contact:
+    return Contact.model_validate(dict(row), strict=False)
+
+
+def _msisdn(value: str | None) -> str | None:
+    """Any written international form in E.164 (digits without `+` are read as international,
+    as IMIconnect's examples write them)."""
+    if value is None:
+        return None
+    digits = "".join(c for c in value if c not in " -().")
+    try:
+        return e164(digits if digits.startswith("+") else "+" + digits)
+    except ValueError as error:
+        raise DomainError(
+            ErrorCode.invalid_phone_number,
+            f"msisdn: {error}",
+            details=[{"field": "msisdn", "type": "phone_number", "message": str(error)}],
+        ) from None
+
+
+def _external_id_taken(external_id: str) -> DomainError:
+    return DomainError(
+        ErrorCode.external_id_taken,
+        f"Another contact already has the external id {external_id!r}.",
+        details=[{"field": "external_id"}],
+    )
+
+
+async def _require(conn: Connection, caller: Caller, contact_id: str) -> Row:
+    row = await conn.fetch_one(_get, {"org": caller.organization_id, "ct": contact_id})
+    if row is None:
+        raise not_found(ErrorCode.contact_not_found, "contact", contact_id)
+    return row
+
+
+async def create_contact(conn: Connection, caller: Caller, data: ContactCreate) -> Contact:
+    caller.require_organization_scope()
+    now = utcnow()
+    row: dict[str, Any] = {
+        "organization_id": caller.organization_id,
+        "id": new_id("ct"),
+        "external_id": data.external_id,
+        "name": data.name,
+        "email": data.email,
+        "msisdn": _msisdn(data.msisdn),
+        "attributes": await _checked_attributes(conn, caller.organization_id, data.attributes),
+        "created_at": now,
+        "updated_at": now,
+    }
+    async with conn.transaction():
+        try:
+            async with conn.savepoint():
+                await conn.execute(insert(_c), row)
+        except IntegrityError:
+            raise _external_id_taken(str(data.external_id)) from None
+        contact = _contact(row)
+        await emit(conn, caller.organization_id, "contact.created", contact)
+    return contact
+
+
+async def list_contacts(
+    conn: Connection,
+    caller: Caller,
+    page: PageParams,
+    search: str | None = None,
+    equal: dict[str, str] | None = None,
+) -> Page[Contact]:
+    """Newest first; `search` in name, email, msisdn and external id; `equal`: attribute →
+    value as written in a query (read by the attribute's type)."""
+    statement = select(_c).where(_c.c.organization_id == caller.organization_id)
+    if search:
+        pattern = f"%{escape_like(search)}%"
+        statement = statement.where(
+            or_(
+                *(
+                    _c.c[n].ilike(pattern, escape="\\")
+                    for n in ("name", "email", "msisdn", "external_id")
+                )
+            )
+        )
+    definitions = await _definitions(conn, caller.organization_id) if equal else {}
+    for name, written in (equal or {}).items():
+        if name in CORE_ATTRIBUTES or name == "external_id":
+            value = _msisdn(written) if name == "msisdn" else written
+            statement = statement.where(_c.c[name] == value)
+            continue
+        definition = definitions.get(name)
+        if definition is None:
+            raise _invalid(f"attribute.{name}", "no such attribute", "unknown_attribute")
+        stored = _c.c.attributes[name]
+        if definition.type == "boolean":
+            if written not in ("true", "false"):
+                raise _invalid(f"attribute.{name}", "expected true or false", "wrong_type")
+            statement = statement.where(stored.as_boolean() == (written == "true"))
+        elif definition.type == "number":
+            try:
+                number = float(written)
+            except ValueError:
+                raise _invalid(f"attribute.{name}", "expected a number", "wrong_type") from None
+            statement = statement.where(stored.as_float() == number)
+        else:
+            statement = statement.where(stored.as_string() == _typed(definition, name, written))
+    return (await fetch_page(conn, statement, _c.c.id, page)).map(_contact)
+
+
+async def get_contact(conn: Connection, caller: Caller, contact_id: str) -> Contact:
+    return _contact(await _require(conn, caller, contact_id))
+
+
+async def lookup_contact(
+    conn: Connection,
+    caller: Caller,
+    *,
+    external_id: str | None = None,
+    msisdn: str | None = None,
+    email: str | None = None,
+    app_id: str | None = None,
+    key: str | None = None,
+) -> Contact:
+    """The contact by one of its keys, each an indexed read."""
+    org = caller.organization_id
+    if app_id is not None and key is not None:
+        contact_id = await conn.fetch_value(_by_app_key, {"org": org, "app": app_id, "key": key})
+        row = (
+            None
+            if contact_id is None
+            else await conn.fetch_one(_get, {"org": org, "ct": contact_id})
+        )
+    else:
+        given = {"external_id": external_id, "msisdn": _msisdn(msisdn), "email": email}
+        chosen = [(column, value) for column, value in given.items() if value is not None]
+        if len(chosen) != 1:
+            raise _invalid("lookup", "give one of external_id, msisdn, email, or app_id with key")
+        [(column, value)] = chosen
+        row = await conn.fetch_one(_by[column], {"org": org, "value": value})
+    if row is None:
+        raise DomainError(ErrorCode.contact_not_found, "No contact has that key.")
+    return _contact(row)
+
+
+async def update_contact(
+    conn: Connection, caller: Caller, contact_id: str, data: ContactUpdate
+) -> Contact:
+    caller.require_organization_scope()
+    changes = data.changes()
+    if "msisdn" in changes:
+        changes["msisdn"] = _msisdn(changes["msisdn"])
+    async with conn.transaction():
+        row = await _require(conn, caller, contact_id)
+        if "attributes" in changes:
+            changes["attributes"] = await _checked_attributes(
+                conn, caller.organization_id, changes["attributes"] or {}, row["attributes"]
+            )
+        if not changes:
+            return _contact(row)
+        changes["updated_at"] = utcnow()
+        try:
+            async with conn.savepoint():
+                await conn.execute(
+                    update(_c)
+                    .where(_c.c.organization_id == caller.organization_id, _c.c.id == contact_id)
+                    .values(**changes)
+                )
+        except IntegrityError:
+            raise _external_id_taken(str(changes.get("external_id"))) from None
+        contact = _contact({**row, **changes})
+        await emit(conn, caller.organization_id, "contact.updated", contact)
+    return contact
+
+
+async def erase_contact(conn: Connection, caller: Caller, contact_id: str) -> None:
+    """Remove the person: the contact, its app profiles and devices, its consent; the events
+    about it keep only ids; replay answers that name it are forgotten. A `contact.erased`
+    event says so, with the id alone."""
+    caller.require_organization_scope()
+    org = caller.organization_id
+    async with conn.transaction():
+        await _require(conn, caller, contact_id)
+        for table in (_k, _p):
+            await conn.execute(
+                delete(table).where(
+                    table.c.organization_id == org, table.c.contact_id == contact_id
+                )
+            )
+        await conn.execute(delete(_c).where(_c.c.organization_id == org, _c.c.id == contact_id))
+        await redact_events(conn, org, "contact.", contact_id)
+        await idempotency.forget_mentioning(conn, org, contact_id)
+        await emit(conn, org, "contact.erased", {"id": contact_id})
+
+
+async def export_contact(conn: Connection, caller: Caller, contact_id: str) -> ContactExport:
+    contact = _contact(await _require(conn, caller, contact_id))
+    params = {"org": caller.organization_id, "ct": contact_id}
+    return ContactExport(
+        contact=contact,
+        app_profiles=[_app_profile(r) for r in await conn.fetch_all(_profiles_of, params)],
+        consents=[_consent(r) for r in await conn.fetch_all(_consents_of, params)],
+        events=await events_about(conn, caller.organization_id, "contact.", contact_id),
+    )
+
+
+# App profiles --------------------------------------------------------------------------------
+
+
+def _app_profile(row: Row | dict[str, Any]) -> AppProfile:
+    return AppProfile.model_validate(dict(row), strict=False)
+
+
+def _app_profile_taken(data: AppProfileCreate | AppProfileUpdate) -> DomainError:
+    return DomainError(
+        ErrorCode.app_profile_taken,
+        "The contact has a profile for this app already, or another contact has this key.",
+    )
+
+
+async def create_app_profile(
+    conn: Connection, caller: Caller, contact_id: str, data: AppProfileCreate
+) -> AppProfile:
+    caller.require_organization_scope()
+    now = utcnow()
+    row: dict[str, Any] = {
+        **data.model_dump(),
+        "organization_id": caller.organization_id,
+        "id": new_id("cap"),
+        "contact_id": contact_id,
+        "created_at": now,
+        "updated_at": now,
+    }
+    async with conn.transaction():
+        await _require(conn, caller, contact_id)
+        try:
+            async with conn.savepoint():
+                await conn.execute(insert(_p), row)
+        except IntegrityError:
+            raise _app_profile_taken(data) from None
+        profile = _app_profile(row)
+        await emit(conn, caller.organization_id, "contact.app_profile.created", profile)
+    return profile
+
+
+async def list_app_profiles(conn: Connection, caller: Caller, contact_id: str) -> list[AppProfile]:
+    await _require(conn, caller, contact_id)
+    rows = await conn.fetch_all(_profiles_of, {"org": caller.organization_id, "ct": contact_id})
+    return [_app_profile(row) for row in rows]
+
+
+async def _require_app_profile(
+    conn: Connection, caller: Caller, contact_id: str, app_profile_id: str
+) -> Row:
+    await _require(conn, caller, contact_id)
+    params = {"org": caller.organization_id, "ct": contact_id, "cap": app_profile_id}
+    row = await conn.fetch_one(_get_profile, params)
+    if row is None:
+        raise not_found(ErrorCode.app_profile_not_found, "app profile", app_profile_id)
+    return row
+
+
+async def get_app_profile(
+    conn: Connection, caller: Caller, contact_id: str, app_profile_id: str
+) -> AppProfile:
+    return _app_profile(await _require_app_profile(conn, caller, contact_id, app_profile_id))
+
+
+async def update_app_profile(
+    conn: Connection, caller: Caller, contact_id: str, app_profile_id: str, data: AppProfileUpdate
+) -> AppProfile:
+    caller.require_organization_scope()
+    changes = data.changes()
+    async with conn.transaction():
+        row = await _require_app_profile(conn, caller, contact_id, app_profile_id)
+        if "attributes" in changes:
+            changes["attributes"] = {**row["attributes"], **changes["attributes"]}
+        if "devices" in changes:
+            devices = {d["device_id"]: d for d in row["devices"]}
+            devices |= {d.device_id: d.model_dump() for d in changes["devices"]}
+            if len(devices) > 50:
+                raise _invalid("devices", "at most 50 devices")
+            changes["devices"] = list(devices.values())
+        if not changes:
+            return _app_profile(row)
+        changes["updated_at"] = utcnow()
+        try:
+            async with conn.savepoint():
+                await conn.execute(
+                    update(_p)
+                    .where(_p.c.organization_id == caller.organization_id, _p.c.id == row["id"])
+                    .values(**changes)
+                )
+        except IntegrityError:
+            raise _app_profile_taken(data) from None
+        profile = _app_profile({**row, **changes})
+        await emit(conn, caller.organization_id, "contact.app_profile.updated", profile)
+    return profile
+
+
+async def delete_app_profile(
+    conn: Connection, caller: Caller, contact_id: str, app_profile_id: str
+) -> AppProfile:
+    caller.require_organization_scope()
+    async with conn.transaction():
+        row = await _require_app_profile(conn, caller, contact_id, app_profile_id)
+        await conn.execute(
+            delete(_p).where(_p.c.organization_id == caller.organization_id, _p.c.id == row["id"])
+        )
+        profile = _app_profile(row)
+        await emit(conn, caller.organization_id, "contact.app_profile.deleted", profile)
+    return profile
+
+
+async def delete_device(
+    conn: Connection, caller: Caller, contact_id: str, app_profile_id: str, device_id: str
+) -> AppProfile:
+    """Remove one device; an unknown one is a 404 and nothing changes."""
+    caller.require_organization_scope()
+    async with conn.transaction():
+        row = await _require_app_profile(conn, caller, contact_id, app_profile_id)
+        kept = [d for d in row["devices"] if d["device_id"] != device_id]
+        if len(kept) == len(row["devices"]):
+            raise not_found(ErrorCode.device_not_found, "device", device_id)
+        now = utcnow()
+        await conn.execute(
+            update(_p)
+            .where(_p.c.organization_id == caller.organization_id, _p.c.id == row["id"])
+            .values(devices=kept, updated_at=now)
+        )
+        profile = _app_profile({**row, "devices": kept, "updated_at": now})
+        await emit(conn, caller.organization_id, "contact.app_profile.updated", profile)
+    return profile
+
+
+# Consent --------------------------------------------------------------------------------------
+
+
+def _consent(row: Row | dict[str, Any]) -> Consent:
+    return Consent.model_validate(dict(row), strict=False)
+
+
+async def list_consents(conn: Connection, caller: Caller, contact_id: str) -> list[Consent]:
+    await _require(conn, caller, contact_id)
+    rows = await conn.fetch_all(_consents_of, {"org": caller.organization_id, "ct": contact_id})
+    return [_consent(row) for row in rows]
+
+
+async def set_consent(
+    conn: Connection, caller: Caller, contact_id: str, channel: Channel, data: ConsentChange
+) -> Consent:
+    """Record an opt-in or opt-out; a change emits `contact.opted_in|opted_out`, the same
+    status again changes nothing."""
+    caller.require_organization_scope()
+    org = caller.organization_id
+    async with conn.transaction():
+        await _require(conn, caller, contact_id)
+        key = (
+            (_k.c.organization_id == org)
+            & (_k.c.contact_id == contact_id)
+            & (_k.c.channel == channel)
+        )
+        current = await conn.fetch_one(select(_k).where(key))
+        if current is not None and current["status"] == data.status:
+            return _consent(current)
+        row = {
+            "organization_id": org,
+            "contact_id": contact_id,
+            "channel": channel,
+            "status": data.status,
+            "source": data.source,
+            "changed_at": utcnow(),
+        }
+        if current is None:
+            await conn.execute(insert(_k), row)
+        else:
+            await conn.execute(update(_k).where(key).values(**row))
+        consent = _consent(row)
+        await emit(conn, org, f"contact.{data.status}", consent)
+    return consent
+
+
+_opted_out = prepare(
+    select(_k.c.contact_id)
+    .join(_c, (_c.c.organization_id == _k.c.organization_id) & (_c.c.id == _k.c.contact_id))
+    .where(
+        _c.c.organization_id == bindparam("org"),
+        _c.c.msisdn == bindparam("msisdn"),
+        _k.c.channel == bindparam("channel"),
+        _k.c.status == "opted_out",
+    )
+    .limit(1)
+)
+
+
+async def opted_out(conn: Connection, caller: Caller, msisdn: str, channel: Channel) -> bool:
+    """Whether a contact with this number opted out of the channel (the pre-send check asks
+    before every message: one indexed read)."""
+    params = {"org": caller.organization_id, "msisdn": msisdn, "channel": channel}
+    return await conn.fetch_value(_opted_out, params) is not None

@@ -276,3 +276,39 @@ async def test_out_of_reach_contacts_are_not_changed(org: Org, other_org: Org, r
     assert (await other_org.get("/v1/contacts")).json()["data"] == []
     same = await other_org.post("/v1/contacts", {"external_id": "private-1"})
     assert same.status_code == 201, "external ids are unique per organization"
+
+
+async def test_a_batch_answers_each_item_and_keeps_the_good_ones(org: Org):
+    await define(org, {"name": "plan", "type": "enum", "values": ["free", "gold"]})
+    existing = await make_contact(org, external_id="crm-b1")
+    items = [
+        {"action": "create", "contact": {"external_id": "crm-b2", "name": "New"}},
+        {"action": "create", "contact": {"external_id": "crm-b3", "attributes": {"plan": "x"}}},
+        {"action": "update", "external_id": "crm-b1", "contact": {"name": "Renamed"}},
+        {"action": "create", "contact": {"external_id": "crm-b1"}},
+        {"action": "delete", "id": "ct_01JN0000000000000000000000"},
+        {"action": "create", "contact": {"surname": "typo"}},
+        {"action": "update", "contact": {"name": "nobody named"}},
+    ]
+    for _ in range(2):  # with and without an Idempotency-Key, the same answers
+        r = await org.post("/v1/contacts/batch", {"items": items}, **{"Idempotency-Key": "b-1"})
+        assert r.status_code == 200, r.text
+        outcome = r.json()["data"]
+        assert [x["status"] for x in outcome["results"]] == [201, 400, 200, 409, 404, 400, 400]
+        assert (outcome["succeeded"], outcome["failed"]) == (2, 5)
+    assert outcome["results"][1]["error"]["details"][0]["field"] == "attributes.plan"
+    assert outcome["results"][3]["error"]["code"] == "external_id_taken"
+    lookup = await org.get("/v1/contacts/lookup", params={"external_id": "crm-b2"})
+    assert lookup.status_code == 200, "the good items were kept"
+    assert (await org.get(f"/v1/contacts/{existing['id']}")).json()["data"]["name"] == "Renamed"
+    listed = (await org.get("/v1/contacts", params={"search": "crm-b3"})).json()["data"]
+    assert listed == [], "the bad ones left nothing"
+    types = await event_types(org)
+    assert types.count("contact.created") == 2, "one for make_contact, one for the batch"
+
+    erased = await org.post(
+        "/v1/contacts/batch", {"items": [{"action": "delete", "external_id": "crm-b2"}]}
+    )
+    assert erased.json()["data"]["results"][0]["data"]["erased"] is True
+    too_many = [{"action": "create", "contact": {}}] * 101
+    assert (await org.post("/v1/contacts/batch", {"items": too_many})).status_code == 400

@@ -213,6 +213,7 @@ async def test_openapi_documents_every_endpoint_with_its_errors(client):
         ("post", "/v1/contacts"),
         ("get", "/v1/contacts"),
         ("get", "/v1/contacts/lookup"),
+        ("post", "/v1/contacts/batch"),
         ("get", "/v1/contacts/{contact_id}"),
         ("patch", "/v1/contacts/{contact_id}"),
         ("delete", "/v1/contacts/{contact_id}"),

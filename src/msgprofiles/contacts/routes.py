@@ -7,6 +7,7 @@ from msgprofiles.contacts.schemas import (
     AppProfile,
     AppProfileCreate,
     AppProfileUpdate,
+    BatchOutcome,
     Channel,
     Consent,
     ConsentChange,
@@ -14,6 +15,7 @@ from msgprofiles.contacts.schemas import (
     ContactAttribute,
     ContactAttributeCreate,
     ContactAttributeUpdate,
+    ContactBatch,
     ContactCreate,
     ContactExport,
     ContactUpdate,
@@ -95,6 +97,14 @@ async def list_contacts(
             )
         equal[name] = value
     return ctx.page(await service.list_contacts(ctx.conn, ctx.caller, page, search, equal))
+
+
+@router.post("/batch", response_model=Envelope[BatchOutcome])
+async def run_batch(body: ContactBatch, ctx: AdminCtx) -> Response:
+    """Up to 100 creates, updates and deletes (by `id` or `external_id`), each answered on its
+    own in `results` with the status it would have had alone: one bad item is a 4xx result,
+    never a failed batch. Admin keys."""
+    return ctx.ok(await service.run_batch(ctx.conn, ctx.caller, body.items))
 
 
 @router.get("/lookup", response_model=Envelope[Contact])

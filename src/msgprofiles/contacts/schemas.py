@@ -168,3 +168,38 @@ class Erased(BaseModel):
     id: str
     object: Literal["contact"] = "contact"
     erased: Literal[True] = True
+
+
+class BatchItem(InputModel):
+    action: Literal["create", "update", "delete"]
+    id: str | None = Field(default=None, max_length=40, description="For update and delete.")
+    external_id: str | None = Field(
+        default=None, max_length=128, description="For update and delete, instead of `id`."
+    )
+    contact: dict[str, Any] | None = Field(
+        default=None, description="The contact's fields, as for a create or a PATCH."
+    )
+
+
+class ContactBatch(InputModel):
+    items: list[BatchItem] = Field(min_length=1, max_length=100)
+
+
+class BatchError(BaseModel):
+    code: str
+    message: str
+    details: list[dict[str, Any]]
+
+
+class BatchResult(BaseModel):
+    index: int
+    status: int = Field(description="What the item alone would have answered: 200, 201, 4xx.")
+    data: Contact | Erased | None = None
+    error: BatchError | None = None
+
+
+class BatchOutcome(BaseModel):
+    object: Literal["contact_batch"] = "contact_batch"
+    succeeded: int
+    failed: int
+    results: list[BatchResult]

@@ -6,7 +6,7 @@ every trace of the person: rows, the data of events about them, stored replay an
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import EmailStr, TypeAdapter, ValidationError
+from pydantic import BaseModel, EmailStr, TypeAdapter, ValidationError
 from sqlalchemy import bindparam, delete, insert, or_, select, update
 
 from msgprofiles.contacts.models import (
@@ -21,6 +21,10 @@ from msgprofiles.contacts.schemas import (
     AppProfile,
     AppProfileCreate,
     AppProfileUpdate,
+    BatchError,
+    BatchItem,
+    BatchOutcome,
+    BatchResult,
     Channel,
     Consent,
     ConsentChange,
@@ -31,10 +35,12 @@ from msgprofiles.contacts.schemas import (
     ContactCreate,
     ContactExport,
     ContactUpdate,
+    Erased,
 )
 from msgprofiles.core import idempotency
 from msgprofiles.core.auth import Caller
-from msgprofiles.core.errors import DomainError, ErrorCode, not_found
+from msgprofiles.core.errors import STATUS, DomainError, ErrorCode, not_found
+from msgprofiles.core.http import validation_error
 from msgprofiles.core.ids import new_id
 from msgprofiles.core.pagination import Page, PageParams, escape_like, fetch_page
 from msgprofiles.core.time import utcnow
@@ -468,6 +474,56 @@ async def export_contact(conn: Connection, caller: Caller, contact_id: str) -> C
         consents=[_consent(r) for r in await conn.fetch_all(_consents_of, params)],
         events=await events_about(conn, caller.organization_id, "contact.", contact_id),
     )
+
+
+# Batches --------------------------------------------------------------------------------------
+
+
+def _parsed(model: type[BaseModel], values: dict[str, Any] | None) -> Any:
+    try:
+        return model.model_validate(values or {})
+    except ValidationError as error:
+        raise validation_error(error.errors()) from None
+
+
+async def _target(conn: Connection, caller: Caller, item: BatchItem) -> str:
+    if item.id is not None:
+        return item.id
+    if item.external_id is not None:
+        return (await lookup_contact(conn, caller, external_id=item.external_id)).id
+    raise _invalid("id", "update and delete name the contact by id or external_id", "missing")
+
+
+async def _apply(conn: Connection, caller: Caller, item: BatchItem) -> tuple[int, BaseModel]:
+    if item.action == "create":
+        return 201, await create_contact(conn, caller, _parsed(ContactCreate, item.contact))
+    contact_id = await _target(conn, caller, item)
+    if item.action == "update":
+        data = _parsed(ContactUpdate, item.contact)
+        return 200, await update_contact(conn, caller, contact_id, data)
+    await erase_contact(conn, caller, contact_id)
+    return 200, Erased(id=contact_id)
+
+
+async def run_batch(conn: Connection, caller: Caller, items: list[BatchItem]) -> BatchOutcome:
+    """Up to 100 creates, updates and deletes, each answered on its own: a failing item is
+    undone alone (a savepoint) and the others are kept, all in one transaction."""
+    caller.require_organization_scope()
+    results: list[BatchResult] = []
+    async with conn.transaction():
+        for index, item in enumerate(items):
+            try:
+                async with conn.savepoint():
+                    status, data = await _apply(conn, caller, item)
+            except DomainError as error:
+                failure = BatchError(
+                    code=error.code.value, message=error.message, details=error.details
+                )
+                results.append(BatchResult(index=index, status=STATUS[error.code], error=failure))
+            else:
+                results.append(BatchResult(index=index, status=status, data=data))
+    failed = sum(result.error is not None for result in results)
+    return BatchOutcome(succeeded=len(results) - failed, failed=failed, results=results)
 
 
 # App profiles --------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from starlette.datastructures import State
 
 from msgprofiles.app import create_app
 from msgprofiles.config import Settings
+from msgprofiles.dialects.imiconnect import DIALECT as IMICONNECT
 from msgprofiles.dialects.kirimdev import DIALECT as KIRIMDEV
 from msgprofiles.dialects.sentdm import DIALECT as SENTDM
 from tests.conftest import Receiver
@@ -120,6 +121,7 @@ def onboarded_account(live: Live, customer_id: str) -> str:
 schema = schemathesis.openapi.from_dict(create_app(Settings(data_dir=mkdtemp())).openapi())
 sentdm = schemathesis.openapi.from_dict(SENTDM.create_app(State()).openapi())
 kirimdev = schemathesis.openapi.from_dict(KIRIMDEV.create_app(State()).openapi())
+imiconnect = schemathesis.openapi.from_dict(IMICONNECT.create_app(State()).openapi())
 
 
 @schema.parametrize()
@@ -192,4 +194,18 @@ def test_the_kirimdev_dialect_never_answers_a_server_error(case, live: Live):
         }
     case.call_and_validate(
         base_url=base_url, headers={"x-api-key": live.key}, checks=[not_a_server_error]
+    )
+
+
+@imiconnect.parametrize()
+@settings(
+    max_examples=10,
+    derandomize=True,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+)
+def test_the_imiconnect_dialect_never_answers_a_server_error(case, live: Live):
+    base_url = live.url + IMICONNECT.prefix
+    case.call_and_validate(
+        base_url=base_url, headers={"key": live.key}, checks=[not_a_server_error]
     )

@@ -1,10 +1,10 @@
-import json
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, EmailStr, Field, model_validator
+from pydantic import BaseModel, EmailStr, Field, model_validator
 
 from msgprofiles.core.schemas import InputModel
+from msgprofiles.core.validation import SmallObject
 
 AttributeType = Literal["string", "number", "boolean", "date", "email", "phone", "enum"]
 CORE_ATTRIBUTES: dict[str, AttributeType] = {"name": "string", "email": "email", "msisdn": "phone"}
@@ -13,17 +13,6 @@ CHANNEL_FLAGS = ("sms", "voice", "rt", "fb", "twitter", "wechat")
 """Whether a contact is reachable on each channel: booleans every organization has."""
 Channel = Literal["sms", "whatsapp", "voice", "email", "push", "rcs", "fb", "twitter", "wechat"]
 ConsentSource = Literal["api", "inbound_keyword", "import"]
-
-
-def _small_object(value: dict[str, Any]) -> dict[str, Any]:
-    if len(value) > 50:
-        raise ValueError("at most 50 keys")
-    if len(json.dumps(value, separators=(",", ":"))) > 16_384:
-        raise ValueError("at most 16 KiB of JSON")
-    return value
-
-
-SmallObject = Annotated[dict[str, Any], AfterValidator(_small_object)]
 
 
 class ContactAttribute(BaseModel):

@@ -320,7 +320,7 @@ class Context:
     request_id: str
     runtime: Runtime
 
-    def ok(self, data: BaseModel | list[Any], status_code: int = 200) -> Response:
+    def ok(self, data: BaseModel | list[Any] | dict[str, Any], status_code: int = 200) -> Response:
         """The success envelope. Routes declare `response_model` for the docs and return
         this already-serialized response, so the model is not validated a second time."""
         return JSONResponse({"data": data, "request_id": self.request_id}, status_code)

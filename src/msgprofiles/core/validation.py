@@ -1,8 +1,10 @@
-"""Field types shared by several domains: phone numbers, countries, date-times."""
+"""Field types shared by several domains: phone numbers, countries, date-times, small JSON
+objects."""
 
+import json
 import re
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import phonenumbers
 import pycountry
@@ -65,3 +67,20 @@ DateTime = Annotated[
     BeforeValidator(_not_a_number),
     Field(description="ISO 8601 date-time, e.g. 2026-12-01T09:30:00Z."),
 ]
+
+
+def _small_object(value: dict[str, Any]) -> dict[str, Any]:
+    if len(value) > 50:
+        raise ValueError("at most 50 keys")
+    if len(json.dumps(value, separators=(",", ":"))) > 16_384:
+        raise ValueError("at most 16 KiB of JSON")
+    return value
+
+
+SmallObject = Annotated[
+    dict[str, Any],
+    AfterValidator(_small_object),
+    Field(description="A JSON object of at most 50 keys and 16 KiB."),
+]
+"""Free-form JSON a client keeps with an object (metadata, attributes): bounded, so one row
+cannot grow without limit."""

@@ -1,5 +1,4 @@
 import ipaddress
-import json
 from datetime import datetime
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
@@ -7,6 +6,7 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, AnyUrl, BaseModel, EmailStr, Field
 
 from msgprofiles.core.schemas import InputModel
+from msgprofiles.core.validation import SmallObject
 from msgprofiles.whatsapp.schemas import WhatsAppAccount
 
 Status = Literal["pending", "active", "suspended", "archived"]
@@ -15,18 +15,8 @@ organization (its accounts may not send); archived by DELETE, for good."""
 LinkStatus = Literal["active", "consumed", "expired", "revoked"]
 
 
-def _check_metadata(value: dict[str, Any]) -> dict[str, Any]:
-    if len(value) > 50:
-        raise ValueError("at most 50 keys")
-    if len(json.dumps(value, separators=(",", ":"))) > 16_384:
-        raise ValueError("at most 16 KiB of JSON")
-    return value
-
-
 Metadata = Annotated[
-    dict[str, Any],
-    AfterValidator(_check_metadata),
-    Field(description="Any JSON object of yours: at most 50 keys and 16 KiB."),
+    SmallObject, Field(description="Any JSON object of yours: at most 50 keys and 16 KiB.")
 ]
 
 

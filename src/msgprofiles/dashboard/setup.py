@@ -120,11 +120,10 @@ async def complete_setup(token: str, request: Request) -> Response:
     if not expected or not compare_digest(expected.encode(), given.encode()):
         return _problem(None, "csrf")
     fields = {name: form[name].strip() for name in FORM_FIELDS if form.get(name, "").strip()}
-    runtime = pipeline_of(request).runtime
-    outcome = await onboarding.complete_setup(runtime, token, fields)
-    link = outcome.link
+    outcome = await onboarding.complete_setup(pipeline_of(request).runtime, token, fields)
+    link, organization_name = outcome.setup.link, outcome.setup.organization_name
     if link is None or outcome.account_id is None:
-        return _problem(link, outcome.problem or "link_invalid")
+        return _problem(link, outcome.problem or "link_invalid", organization_name)
     if link.success_redirect_url:
         target = _with_query(
             link.success_redirect_url,
@@ -133,7 +132,4 @@ async def complete_setup(token: str, request: Request) -> Response:
             status="success",
         )
         return RedirectResponse(target, 303, headers=_PRIVATE)
-    setup = await onboarding.open_setup(runtime, token)
-    return _page(
-        "done.html", organization_name=setup.organization_name, customer_name=link.customer_name
-    )
+    return _page("done.html", organization_name=organization_name, customer_name=link.customer_name)

@@ -1,4 +1,3 @@
-import json
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated, Any, Literal
@@ -6,6 +5,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, AnyHttpUrl, BaseModel, Field, field_validator
 
 from msgprofiles.core.schemas import InputModel
+from msgprofiles.core.validation import SmallObject
 from msgprofiles.webhooks.formats import FORMATS
 
 Status = Literal["active", "paused", "disabled"]
@@ -38,18 +38,11 @@ FORMAT_DESCRIPTION = (
 )
 
 
-def _small(value: dict[str, Any] | None) -> dict[str, Any] | None:
-    if value is not None and len(json.dumps(value)) > 16_384:
-        raise ValueError("at most 16 KiB of JSON")
-    return value
-
-
 FormatOptions = Annotated[
-    dict[str, Any] | None,
-    AfterValidator(_small),
+    SmallObject | None,
     Field(
-        description="What the payload format keeps for this subscription (up to 16 KiB of "
-        "JSON): a vendor dialect's event names as its client sent them, for instance.",
+        description="What the payload format keeps for this subscription (at most 50 keys "
+        "and 16 KiB of JSON): a vendor dialect's event names as its client sent them.",
     ),
 ]
 EventTypes = Annotated[

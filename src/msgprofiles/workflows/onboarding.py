@@ -30,7 +30,7 @@ class Setup:
 
 @dataclass(frozen=True)
 class Outcome:
-    link: OpenedLink | None
+    setup: Setup
     account_id: str | None = None
     problem: str | None = None
 
@@ -67,11 +67,11 @@ async def complete_setup(runtime: Runtime, token: str, fields: dict[str, str]) -
     setup = await open_setup(runtime, token)
     link = setup.link
     if link is None or setup.problem is not None:
-        return Outcome(link, problem=setup.problem)
+        return Outcome(setup, problem=setup.problem)
     try:
         signup = await runtime.providers.whatsapp.complete_signup(link.id, fields)
     except WhatsAppRefused:
-        return Outcome(link, problem="signup_refused")
+        return Outcome(setup, problem="signup_refused")
     caller, account_id = _caller(link), new_id("wa")
     try:
         async with runtime.database.connect() as conn, conn.transaction():
@@ -79,7 +79,7 @@ async def complete_setup(runtime: Runtime, token: str, fields: dict[str, str]) -
                 raise _AlreadyConsumed
             await whatsapp.connect_account(conn, caller, link.customer_id, signup, account_id)
     except _AlreadyConsumed:
-        return Outcome(link, problem="link_consumed")
+        return Outcome(setup, problem="link_consumed")
     except DomainError:  # the phone number is connected already
-        return Outcome(link, problem="account_taken")
-    return Outcome(link, account_id=account_id)
+        return Outcome(setup, problem="account_taken")
+    return Outcome(setup, account_id=account_id)

@@ -11,7 +11,6 @@ from fastapi import APIRouter, Body, Query, Response
 
 from msgprofiles.contacts import service as contacts
 from msgprofiles.contacts.schemas import (
-    CHANNEL_FLAGS,
     AppProfile,
     AppProfileCreate,
     AppProfileUpdate,
@@ -98,7 +97,7 @@ def _master_fields(
     for name, value in strings.items():
         if name in MASTER:
             core[name] = value
-        elif (name in schema and not schema[name].core) or name in CHANNEL_FLAGS:
+        elif name in schema:  # a channel flag or one of the organization's attributes
             attributes[name] = _native_value(schema[name], value)
         else:
             raise ImiError("7211")

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query, Response
 
 from msgprofiles.core.errors import DomainError, ErrorCode
-from msgprofiles.core.http import AdminCtx, Context, Ctx
+from msgprofiles.core.http import AdminCtx, Ctx
 from msgprofiles.core.pagination import Page, PageParams
 from msgprofiles.customers import service as customers
 from msgprofiles.customers.schemas import (
@@ -33,7 +33,7 @@ from msgprofiles.whatsapp import service as whatsapp
 from msgprofiles.whatsapp.schemas import Status as AccountStatus
 from msgprofiles.whatsapp.schemas import WhatsAppAccount
 
-router = APIRouter(prefix="/v1", route_class=KirimRoute)
+router = APIRouter(prefix="/v1", route_class=KirimRoute)  # 200 for every success, creates too
 
 _ULID = "[0-9A-HJKMNP-TV-Z]{26}"
 CustomerId = Annotated[str, Path(pattern=f"^cus_{_ULID}$")]
@@ -48,10 +48,6 @@ def _page(limit: str | None, cursor: str | None) -> PageParams:
     if not 1 <= size <= 100:
         raise DomainError(ErrorCode.validation_error, "limit is 1 to 100.")
     return PageParams(limit=size, cursor=cursor)
-
-
-def _ok(ctx: Context, data: Any) -> Response:
-    return ctx.ok(data)  # Kirimdev answers 200, creates included
 
 
 # Customers ---------------------------------------------------------------------------------
@@ -81,7 +77,7 @@ async def list_customers(
 
 @router.post("/customers")
 async def create_customer(body: CustomerCreate, ctx: AdminCtx) -> Response:
-    return _ok(ctx, await customers.create_customer(ctx.conn, ctx.caller, body))
+    return ctx.ok(await customers.create_customer(ctx.conn, ctx.caller, body))
 
 
 @router.get("/customers/{customer_id}")
@@ -89,17 +85,17 @@ async def get_customer(customer_id: CustomerId, ctx: Ctx) -> Response:
     found = await customers.get_customer(ctx.conn, ctx.caller, customer_id)
     shape = found.model_dump(exclude={"whatsapp_accounts"})
     shape["whatsapp_accounts"] = [_account(account) for account in found.whatsapp_accounts]
-    return _ok(ctx, shape)
+    return ctx.ok(shape)
 
 
 @router.patch("/customers/{customer_id}")
 async def update_customer(customer_id: CustomerId, body: CustomerUpdate, ctx: AdminCtx) -> Response:
-    return _ok(ctx, await customers.update_customer(ctx.conn, ctx.caller, customer_id, body))
+    return ctx.ok(await customers.update_customer(ctx.conn, ctx.caller, customer_id, body))
 
 
 @router.delete("/customers/{customer_id}")
 async def archive_customer(customer_id: CustomerId, ctx: AdminCtx) -> Response:
-    return _ok(ctx, await customers.archive_customer(ctx.conn, ctx.caller, customer_id))
+    return ctx.ok(await customers.archive_customer(ctx.conn, ctx.caller, customer_id))
 
 
 @router.get("/customers/{customer_id}/setup_links")
@@ -116,7 +112,7 @@ async def create_setup_link(
 ) -> Response:
     public_url = ctx.runtime.settings.base_url
     link = await customers.create_setup_link(ctx.conn, ctx.caller, customer_id, body, public_url)
-    return _ok(ctx, link)
+    return ctx.ok(link)
 
 
 @router.patch("/customers/{customer_id}/setup_links/{link_id}")
@@ -124,14 +120,14 @@ async def update_setup_link(
     customer_id: CustomerId, link_id: LinkId, body: SetupLinkUpdate, ctx: AdminCtx
 ) -> Response:
     link = await customers.update_setup_link(ctx.conn, ctx.caller, customer_id, link_id, body)
-    return _ok(ctx, link)
+    return ctx.ok(link)
 
 
 @router.delete("/customers/{customer_id}/setup_links/{link_id}")
 async def revoke_setup_link(customer_id: CustomerId, link_id: LinkId, ctx: AdminCtx) -> Response:
     link = await customers.revoke_setup_link(ctx.conn, ctx.caller, customer_id, link_id)
     shape = {"id": link.id, "object": link.object, "revoked": True, "status": link.status}
-    return _ok(ctx, shape)
+    return ctx.ok(shape)
 
 
 # Accounts ----------------------------------------------------------------------------------
@@ -188,7 +184,7 @@ async def create_subscription(body: SubscriptionCreate, ctx: AdminCtx) -> Respon
     created = await webhooks.create_subscription(
         ctx.conn, ctx.caller, data, state.secrets, state.settings.allow_private_webhooks
     )
-    return _ok(ctx, _subscription(created, initial_secret=created.secret or ""))
+    return ctx.ok(_subscription(created, initial_secret=created.secret or ""))
 
 
 @router.get("/webhook_subscriptions")
@@ -200,7 +196,7 @@ async def list_subscriptions(ctx: Ctx, limit: Limit = None, cursor: Cursor = Non
 @router.get("/webhook_subscriptions/{subscription_id}")
 async def get_subscription(subscription_id: str, ctx: Ctx) -> Response:
     found = await webhooks.get_subscription(ctx.conn, ctx.caller, subscription_id)
-    return _ok(ctx, _subscription(found))
+    return ctx.ok(_subscription(found))
 
 
 @router.patch("/webhook_subscriptions/{subscription_id}")
@@ -219,13 +215,13 @@ async def update_subscription(
         WebhookSubscriptionUpdate(**values),
         ctx.runtime.settings.allow_private_webhooks,
     )
-    return _ok(ctx, _subscription(updated))
+    return ctx.ok(_subscription(updated))
 
 
 @router.delete("/webhook_subscriptions/{subscription_id}")
 async def delete_subscription(subscription_id: str, ctx: AdminCtx) -> Response:
     await webhooks.delete_subscription(ctx.conn, ctx.caller, subscription_id)
-    return _ok(ctx, {"id": subscription_id, "object": "webhook_subscription", "deleted": True})
+    return ctx.ok({"id": subscription_id, "object": "webhook_subscription", "deleted": True})
 
 
 @router.post("/webhook_subscriptions/{subscription_id}/rotate_secret")
@@ -235,7 +231,7 @@ async def rotate_secret(subscription_id: str, ctx: AdminCtx) -> Response:
         ctx.conn, ctx.caller, subscription_id, RotateSecret(), ctx.runtime.secrets
     )
     found = await webhooks.get_subscription(ctx.conn, ctx.caller, subscription_id)
-    return _ok(ctx, _subscription(found, secret=rotated.secret or ""))
+    return ctx.ok(_subscription(found, secret=rotated.secret or ""))
 
 
 @router.post("/webhook_subscriptions/{subscription_id}/{action}")
@@ -244,4 +240,4 @@ async def pause_or_resume(
 ) -> Response:
     status: Literal["active", "paused"] = "paused" if action == "pause" else "active"
     changed = await webhooks.set_status(ctx.conn, ctx.caller, subscription_id, status)
-    return _ok(ctx, _subscription(changed))
+    return ctx.ok(_subscription(changed))

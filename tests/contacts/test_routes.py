@@ -310,3 +310,17 @@ async def test_a_batch_answers_each_item_and_keeps_the_good_ones(org: Org):
     assert erased.json()["data"]["results"][0]["data"]["erased"] is True
     too_many = [{"action": "create", "contact": {}}] * 101
     assert (await org.post("/v1/contacts/batch", {"items": too_many})).status_code == 400
+
+
+async def test_a_number_that_is_not_finite_is_refused(org: Org):
+    """Python's JSON reader takes NaN and Infinity; PostgreSQL's jsonb does not: a 400 on both
+    databases, not a 500 on one."""
+    await define(org, {"name": "score", "type": "number"})
+    for literal in (b"NaN", b"Infinity", b"-Infinity"):
+        r = await org.client.post(
+            "/v1/contacts",
+            content=b'{"name": "Ann", "attributes": {"score": ' + literal + b"}}",
+            headers=org.headers(**{"Content-Type": "application/json"}),
+        )
+        assert r.status_code == 400, (literal, r.text)
+        assert r.json()["error"]["code"] == "validation_error"

@@ -72,7 +72,11 @@ DateTime = Annotated[
 def _small_object(value: dict[str, Any]) -> dict[str, Any]:
     if len(value) > 50:
         raise ValueError("at most 50 keys")
-    if len(json.dumps(value, separators=(",", ":"))) > 16_384:
+    try:  # NaN and Infinity are not JSON (PostgreSQL's jsonb refuses them)
+        text = json.dumps(value, separators=(",", ":"), allow_nan=False)
+    except ValueError:
+        raise ValueError("numbers must be finite (no NaN or Infinity)") from None
+    if len(text) > 16_384:
         raise ValueError("at most 16 KiB of JSON")
     return value
 

@@ -92,6 +92,13 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
             ),
             "device_id": "phone",
         }
+        started = httpx.post(
+            f"{base}/v1/contacts/imports",
+            content=b'{"external_id": "fuzz-1"}\n',
+            headers={"x-api-key": key, "content-type": "application/x-ndjson"},
+        )
+        assert started.status_code == 202, started.text
+        live.ids["import_id"] = started.json()["data"]["id"]
         events = httpx.get(f"{base}/v1/events", headers={"x-api-key": key}).json()["data"]
         live.ids["event_id"] = events[0]["id"]
         yield live

@@ -21,11 +21,18 @@ from msgprofiles.api_keys.service import authenticate
 from msgprofiles.brands import routes as brand_routes
 from msgprofiles.campaigns import routes as campaign_routes
 from msgprofiles.config import Settings
+from msgprofiles.contacts import imports as contact_imports
 from msgprofiles.contacts import routes as contact_routes
 from msgprofiles.core import idempotency, metrics
 from msgprofiles.core.docs import offline_docs
 from msgprofiles.core.errors import DomainError, ErrorCode
-from msgprofiles.core.http import Pipeline, http_error, pipeline_of, validation_error
+from msgprofiles.core.http import (
+    UPLOAD_PATHS,
+    Pipeline,
+    http_error,
+    pipeline_of,
+    validation_error,
+)
 from msgprofiles.core.logging import configure_logging, logger
 from msgprofiles.core.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from msgprofiles.core.ratelimit import RateLimiter
@@ -185,7 +192,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return domain_error_response(exc, _rid(request))
 
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=settings.max_body_bytes,
+        uploads=dict.fromkeys(UPLOAD_PATHS, settings.max_import_bytes),
+    )
     app.add_middleware(RequestContextMiddleware, access_log=settings.access_log)
     return app
 
@@ -233,8 +244,8 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
 
 
 async def _housekeeping(database: Database, settings: Settings) -> None:
-    """Hourly: forget expired idempotency records, old finished jobs and events past their
-    retention (each process does it; it is idempotent)."""
+    """Hourly: forget expired idempotency records, old finished jobs, events past their
+    retention and uploads abandoned mid-way (each process does it; it is idempotent)."""
     idempotency_ttl = timedelta(seconds=settings.idempotency_ttl_seconds)
     retention = timedelta(days=settings.event_retention_days)
     while True:
@@ -242,13 +253,15 @@ async def _housekeeping(database: Database, settings: Settings) -> None:
             async with database.connect() as conn:
                 keys = await idempotency.purge_expired(conn, idempotency_ttl)
                 done = await purge_succeeded(conn, timedelta(days=7))
+                abandoned = await contact_imports.sweep_abandoned(conn, timedelta(hours=1))
             purged = await purge_events(database, retention) if retention else 0
-            if keys or done or purged:
+            if keys or done or purged or abandoned:
                 logger.info(
                     "housekeeping",
                     idempotency_keys_purged=keys,
                     jobs_purged=done,
                     events_purged=purged,
+                    abandoned_uploads_removed=abandoned,
                 )
         except Exception:
             logger.exception("housekeeping_failed")

@@ -31,6 +31,11 @@ class Settings(BaseSettings):
         description="Wrong API keys per client address; past it, wrong keys get 429.",
     )
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    max_import_bytes: int = Field(
+        default=10 * 1024**3,
+        ge=1_048_576,
+        description="The largest file a contact import takes (it is stored until applied).",
+    )
     max_header_bytes: int = Field(
         default=16_384,
         ge=1024,

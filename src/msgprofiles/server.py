@@ -5,7 +5,9 @@ lacks, so a slow or oversized request cannot hold a connection or memory for lon
   that many bytes have arrived, never read in full.
 - A request whose headers and body have not all arrived `request_timeout` seconds after its
   first byte (or a new connection that sends nothing) gets 408 and the connection closes.
-  The time the application then takes is not limited. Idle keep-alive connections close
+  The body of an upload (a path in `upload_paths`: a file of any size) is only required to
+  keep arriving: `request_timeout` without a byte ends it. The time the application then
+  takes is not limited. Idle keep-alive connections close
   after uvicorn's `timeout_keep_alive`.
 """
 
@@ -16,6 +18,7 @@ from typing import Any
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
 from msgprofiles.config import Settings
+from msgprofiles.core.http import UPLOAD_PATHS
 
 
 class _Refused(Exception):
@@ -24,11 +27,18 @@ class _Refused(Exception):
 
 class GuardedHttpToolsProtocol(HttpToolsProtocol):
     def __init__(
-        self, *args: Any, max_header_bytes: int, request_timeout: float, **kwargs: Any
+        self,
+        *args: Any,
+        max_header_bytes: int,
+        request_timeout: float,
+        upload_paths: frozenset[bytes] = frozenset(),
+        **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.max_header_bytes = max_header_bytes
         self.request_timeout = request_timeout
+        self.upload_paths = upload_paths
+        self._uploading = False
         self._deadline: asyncio.TimerHandle | None = None
         self._reading_headers = False
         self._header_bytes = 0
@@ -46,6 +56,8 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         if self._refused:
             return
         super().data_received(data)
+        if self._uploading and self._deadline is not None:
+            self._arm()  # an upload's body only has to keep arriving
         if self._reading_headers and not self._refused:
             # Every byte of this chunk went into headers still incomplete: count it now,
             # so a huge header is refused at the limit, not after it has all arrived.
@@ -60,11 +72,13 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
     def on_message_begin(self) -> None:
         super().on_message_begin()
         self._reading_headers = True
+        self._uploading = False
         self._header_bytes = 0
         self._arm()
 
     def on_headers_complete(self) -> None:
         self._reading_headers = False
+        self._uploading = self.url.partition(b"?")[0] in self.upload_paths
         size = len(self.url) + sum(len(name) + len(value) + 4 for name, value in self.headers)
         if size > self.max_header_bytes:
             self._refuse(431, "Request header fields too large.")
@@ -119,4 +133,5 @@ def http_protocol(settings: Settings) -> Any:
         GuardedHttpToolsProtocol,
         max_header_bytes=settings.max_header_bytes,
         request_timeout=settings.request_timeout_seconds,
+        upload_paths=frozenset(path.encode() for path in UPLOAD_PATHS),
     )

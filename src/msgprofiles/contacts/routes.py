@@ -1,8 +1,8 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
-from msgprofiles.contacts import service
+from msgprofiles.contacts import imports, service
 from msgprofiles.contacts.schemas import (
     AppProfile,
     AppProfileCreate,
@@ -18,13 +18,15 @@ from msgprofiles.contacts.schemas import (
     ContactBatch,
     ContactCreate,
     ContactExport,
+    ContactImport,
+    ContactImportError,
     ContactUpdate,
     Erased,
 )
 from msgprofiles.core.errors import DomainError, ErrorCode
-from msgprofiles.core.http import ERROR_RESPONSES, AdminCtx, ApiRoute, Ctx
+from msgprofiles.core.http import ERROR_RESPONSES, AdminCtx, ApiRoute, Ctx, UploadRoute
 from msgprofiles.core.pagination import Page, PageParams, page_params
-from msgprofiles.core.schemas import Envelope, ListEnvelope
+from msgprofiles.core.schemas import Envelope, ErrorEnvelope, ListEnvelope
 
 attributes = APIRouter(
     prefix="/v1/contact_attributes",
@@ -105,6 +107,83 @@ async def run_batch(body: ContactBatch, ctx: AdminCtx) -> Response:
     own in `results` with the status it would have had alone: one bad item is a 4xx result,
     never a failed batch. Admin keys."""
     return ctx.ok(await service.run_batch(ctx.conn, ctx.caller, body.items))
+
+
+_IMPORT_BODY = {
+    "requestBody": {
+        "required": True,
+        "description": "The file, streamed: NDJSON (one record per line, each an `ImportRecord`) "
+        "or CSV whose header names the columns: `external_id` (required), `name`, `email`, "
+        "`msisdn`, your attributes and the channel flags by name, `consent.<channel>` "
+        "(`opted_in` or `opted_out`). An empty CSV cell leaves its field as it is.",
+        "content": {
+            "application/x-ndjson": {"schema": {"type": "string"}},
+            "text/csv": {"schema": {"type": "string"}},
+        },
+    }
+}
+
+
+async def _start_import(request: Request, ctx: AdminCtx) -> Response:
+    """Import contacts from a file of any size (NDJSON or CSV, UTF-8): each record creates or
+    changes the contact with its `external_id`, so sending a file again changes nothing. The
+    file is checked as it arrives (header, UTF-8) and stored; a job then applies it and
+    `GET /v1/contacts/imports/{import_id}` shows its progress. One
+    `contact.import.completed` event at the end, not one per contact. Admin keys."""
+    file_format = imports.format_of(request.headers.get("content-type"))
+    return ctx.ok(await imports.receive(ctx.conn, ctx.caller, file_format, request.stream()), 202)
+
+
+router.add_api_route(
+    "/imports",
+    _start_import,
+    methods=["POST"],
+    status_code=202,
+    response_model=Envelope[ContactImport],
+    summary="Start Import",
+    openapi_extra=_IMPORT_BODY,
+    responses={
+        415: {"model": ErrorEnvelope, "description": "Neither NDJSON nor CSV"},
+    },
+    route_class_override=UploadRoute,
+)
+
+
+@router.get("/imports", response_model=ListEnvelope[ContactImport])
+async def list_imports(ctx: Ctx, page: Annotated[PageParams, Depends(page_params)]) -> Response:
+    """Your imports, newest first."""
+    return ctx.page(await imports.list_imports(ctx.conn, ctx.caller, page))
+
+
+@router.get("/imports/{import_id}", response_model=Envelope[ContactImport])
+async def get_import(import_id: str, ctx: Ctx) -> Response:
+    """An import's status and counts: created, updated, unchanged, failed."""
+    return ctx.ok(await imports.get_import(ctx.conn, ctx.caller, import_id))
+
+
+@router.get("/imports/{import_id}/errors", response_model=ListEnvelope[ContactImportError])
+async def list_import_errors(
+    import_id: str,
+    ctx: Ctx,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    cursor: Annotated[
+        str | None,
+        Query(max_length=20, pattern=r"^[0-9]+$", description="`next_cursor` of the last page."),
+    ] = None,
+) -> Response:
+    """The records the import refused, by line, each with the error it alone would have had
+    (the first 10,000; `failed` counts them all)."""
+    found, more = await imports.list_errors(
+        ctx.conn, ctx.caller, import_id, int(cursor or 0), limit
+    )
+    return ctx.page(Page(found, more, str(found[-1].line) if more else None))
+
+
+@router.post("/imports/{import_id}/cancel", response_model=Envelope[ContactImport])
+async def cancel_import(import_id: str, ctx: AdminCtx) -> Response:
+    """Stop a queued or running import: what is applied stays, the rest is dropped. Admin
+    keys."""
+    return ctx.ok(await imports.cancel_import(ctx.conn, ctx.caller, import_id))
 
 
 @router.get("/lookup", response_model=Envelope[Contact])

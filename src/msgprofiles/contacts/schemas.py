@@ -192,3 +192,50 @@ class BatchOutcome(BaseModel):
     succeeded: int
     failed: int
     results: list[BatchResult]
+
+
+ImportFormat = Literal["ndjson", "csv"]
+ImportStatus = Literal["receiving", "queued", "running", "completed", "failed", "canceled"]
+
+
+class ContactImport(BaseModel):
+    id: str = Field(examples=["cimp_01J9Z3T6X1N8Q5W4R2M7B0C9DE"])
+    object: Literal["contact_import"] = "contact_import"
+    format: ImportFormat
+    status: ImportStatus = Field(
+        description="receiving (the upload is arriving), queued, running, then completed, "
+        "failed (`failure` says why) or canceled."
+    )
+    columns: list[str] | None = Field(description="A CSV file's header.")
+    bytes_received: int
+    bytes_processed: int = Field(description="Of `bytes_received`: progress is their ratio.")
+    records: int = Field(description="Records read so far: created + updated + unchanged + failed.")
+    created: int
+    updated: int
+    unchanged: int = Field(description="Records that matched the stored contact already.")
+    failed: int = Field(description="Records refused; `/errors` lists them by line.")
+    failure: str | None = Field(description="Why the import as a whole stopped, if it did.")
+    created_at: datetime
+    updated_at: datetime
+    completed_at: datetime | None
+
+
+class ContactImportError(BaseModel):
+    object: Literal["contact_import_error"] = "contact_import_error"
+    line: int = Field(description="Where the record starts in the file (1 is the first line).")
+    code: str = Field(description="The error code the record alone would have had.")
+    field: str | None
+    message: str
+
+
+class ImportRecord(InputModel):
+    """One record of an import: the contact with this `external_id` is created or changed.
+    Fields left out stay as they are; null clears one; `attributes` change key by key (null
+    removes one); `consent` records an opt-in or opt-out per channel (source `import`)."""
+
+    external_id: str = Field(min_length=1, max_length=128)
+    name: str | None = Field(default=None, max_length=200)
+    email: EmailStr | None = Field(default=None, max_length=320)
+    msisdn: str | None = Field(default=None, max_length=32)
+    attributes: SmallObject = Field(default_factory=dict)
+    consent: dict[Channel, Literal["opted_in", "opted_out"]] = Field(default_factory=dict)

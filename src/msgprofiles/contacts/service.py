@@ -3,6 +3,8 @@ app profiles per channel application with devices, their consent per channel, an
 organization's schema of attributes that every write is checked against. Erasure removes
 every trace of the person: rows, the data of events about them, stored replay answers."""
 
+import contextlib
+import math
 from datetime import date, datetime
 from typing import Any
 
@@ -73,8 +75,11 @@ _by = {
     )
     for column in ("external_id", "msisdn", "email")
 }
+_insert = prepare(insert(_c))
 _by_app_key = prepare(
-    select(_p.c.contact_id).where(
+    select(_c)
+    .join(_p, (_p.c.organization_id == _c.c.organization_id) & (_p.c.contact_id == _c.c.id))
+    .where(
         _p.c.organization_id == bindparam("org"),
         _p.c.app_id == bindparam("app"),
         _p.c.key == bindparam("key"),
@@ -125,7 +130,9 @@ def _attribute(row: Row | dict[str, Any]) -> ContactAttribute:
     return ContactAttribute.model_validate({**dict(row), "core": False}, strict=False)
 
 
-async def _definitions(conn: Connection, organization_id: str) -> dict[str, ContactAttribute]:
+async def attribute_definitions(
+    conn: Connection, organization_id: str
+) -> dict[str, ContactAttribute]:
     """Every attribute a contact of the organization may have, by name, but the core columns."""
     flags = {a.name: a for a in _core_attributes() if a.name in CHANNEL_FLAGS}
     rows = await conn.fetch_all(_schema, {"org": organization_id})
@@ -181,9 +188,9 @@ async def update_attribute(
         row = await _require_attribute(conn, caller, name)
         if "values" in changes:
             if row["type"] != "enum":
-                raise _invalid("values", "only an enum has values")
+                raise invalid("values", "only an enum has values")
             if missing := set(row["values"]) - set(changes["values"]):
-                raise _invalid("values", f"stored values stay allowed: {sorted(missing)}")
+                raise invalid("values", f"stored values stay allowed: {sorted(missing)}")
         if not changes:
             return _attribute(row)
         changes["updated_at"] = utcnow()
@@ -195,7 +202,7 @@ async def update_attribute(
     return _attribute({**row, **changes})
 
 
-def _invalid(field: str, message: str, kind: str = "value_error") -> DomainError:
+def invalid(field: str, message: str, kind: str = "value_error") -> DomainError:
     return DomainError(
         ErrorCode.validation_error,
         f"{field}: {message}.",
@@ -203,12 +210,12 @@ def _invalid(field: str, message: str, kind: str = "value_error") -> DomainError
     )
 
 
-def _typed(definition: ContactAttribute, name: str, value: Any) -> Any:
+def typed(definition: ContactAttribute, name: str, value: Any) -> Any:
     """The value as stored, or a 400 naming the attribute."""
     field, kind = f"attributes.{name}", definition.type
 
     def wrong(expected: str) -> DomainError:
-        return _invalid(field, f"expected {expected}", "wrong_type")
+        return invalid(field, f"expected {expected}", "wrong_type")
 
     if kind == "boolean":
         if not isinstance(value, bool):
@@ -222,7 +229,7 @@ def _typed(definition: ContactAttribute, name: str, value: Any) -> Any:
         raise wrong("a string")
     if kind == "string":
         if len(value) > 1000:
-            raise _invalid(field, "at most 1000 characters")
+            raise invalid(field, "at most 1000 characters")
         return value
     if kind == "enum":
         if value not in (definition.values or ()):
@@ -248,27 +255,50 @@ def _typed(definition: ContactAttribute, name: str, value: Any) -> Any:
         raise wrong("a phone number in E.164") from None
 
 
+def from_text(definition: ContactAttribute, name: str, written: str) -> Any:
+    """A value written as text (a query parameter, a CSV cell) read by the attribute's
+    type, then checked as `typed` does."""
+    if definition.type == "boolean":
+        if written.lower() not in ("true", "false"):
+            raise invalid(f"attributes.{name}", "expected true or false", "wrong_type")
+        return written.lower() == "true"
+    if definition.type == "number":
+        with contextlib.suppress(ValueError):
+            return int(written)
+        with contextlib.suppress(ValueError):
+            if math.isfinite(number := float(written)):
+                return number
+        raise invalid(f"attributes.{name}", "expected a number", "wrong_type")
+    return typed(definition, name, written)
+
+
+Definitions = dict[str, ContactAttribute]
+
+
 async def _checked_attributes(
     conn: Connection,
     organization_id: str,
     given: dict[str, Any],
     stored: dict[str, Any] | None = None,
+    definitions: Definitions | None = None,
 ) -> dict[str, Any]:
-    """`stored` with `given` applied (null removes a key), checked against the schema: an
-    unknown attribute, a wrong type or a required one missing is a 400 naming it."""
-    definitions = await _definitions(conn, organization_id)
+    """`stored` with `given` applied (null removes a key), checked against the schema (read
+    unless given): an unknown attribute, a wrong type or a required one missing is a 400
+    naming it."""
+    if definitions is None:
+        definitions = await attribute_definitions(conn, organization_id)
     result = dict(stored or {})
     for name, value in given.items():
         definition = definitions.get(name)
         if definition is None:
-            raise _invalid(f"attributes.{name}", "no such attribute", "unknown_attribute")
+            raise invalid(f"attributes.{name}", "no such attribute", "unknown_attribute")
         if value is None:
             result.pop(name, None)
         else:
-            result[name] = _typed(definition, name, value)
+            result[name] = typed(definition, name, value)
     for name, definition in definitions.items():
         if definition.required and name not in result:
-            raise _invalid(f"attributes.{name}", "required", "missing")
+            raise invalid(f"attributes.{name}", "required", "missing")
     return result
 
 
@@ -279,7 +309,7 @@ def _contact(row: Row | dict[str, Any]) -> Contact:
     return Contact.model_validate(dict(row), strict=False)
 
 
-def _msisdn(value: str | None) -> str | None:
+def normalised_msisdn(value: str | None) -> str | None:
     """Any written international form in E.164 (digits without `+` are read as international,
     as IMIconnect's examples write them)."""
     if value is None:
@@ -310,7 +340,9 @@ async def _require(conn: Connection, caller: Caller, contact_id: str) -> Row:
     return row
 
 
-async def create_contact(conn: Connection, caller: Caller, data: ContactCreate) -> Contact:
+async def create_contact(
+    conn: Connection, caller: Caller, data: ContactCreate, definitions: Definitions | None = None
+) -> Contact:
     caller.require_organization_scope()
     now = utcnow()
     row: dict[str, Any] = {
@@ -319,15 +351,17 @@ async def create_contact(conn: Connection, caller: Caller, data: ContactCreate) 
         "external_id": data.external_id,
         "name": data.name,
         "email": data.email,
-        "msisdn": _msisdn(data.msisdn),
-        "attributes": await _checked_attributes(conn, caller.organization_id, data.attributes),
+        "msisdn": normalised_msisdn(data.msisdn),
+        "attributes": await _checked_attributes(
+            conn, caller.organization_id, data.attributes, definitions=definitions
+        ),
         "created_at": now,
         "updated_at": now,
     }
     async with conn.transaction():
         try:
             async with conn.savepoint():
-                await conn.execute(insert(_c), row)
+                await conn.execute(_insert, row)
         except IntegrityError:
             raise _external_id_taken(str(data.external_id)) from None
         contact = _contact(row)
@@ -355,28 +389,22 @@ async def list_contacts(
                 )
             )
         )
-    definitions = await _definitions(conn, caller.organization_id) if equal else {}
+    definitions = await attribute_definitions(conn, caller.organization_id) if equal else {}
     for name, written in (equal or {}).items():
         if name in CORE_ATTRIBUTES or name == "external_id":
-            value = _msisdn(written) if name == "msisdn" else written
+            value = normalised_msisdn(written) if name == "msisdn" else written
             statement = statement.where(_c.c[name] == value)
             continue
         definition = definitions.get(name)
         if definition is None:
-            raise _invalid(f"attribute.{name}", "no such attribute", "unknown_attribute")
-        stored = _c.c.attributes[name]
+            raise invalid(f"attribute.{name}", "no such attribute", "unknown_attribute")
+        stored, value = _c.c.attributes[name], from_text(definition, name, written)
         if definition.type == "boolean":
-            if written not in ("true", "false"):
-                raise _invalid(f"attribute.{name}", "expected true or false", "wrong_type")
-            statement = statement.where(stored.as_boolean() == (written == "true"))
+            statement = statement.where(stored.as_boolean() == value)
         elif definition.type == "number":
-            try:
-                number = float(written)
-            except ValueError:
-                raise _invalid(f"attribute.{name}", "expected a number", "wrong_type") from None
-            statement = statement.where(stored.as_float() == number)
+            statement = statement.where(stored.as_float() == value)
         else:
-            statement = statement.where(stored.as_string() == _typed(definition, name, written))
+            statement = statement.where(stored.as_string() == value)
     return (await fetch_page(conn, statement, _c.c.id, page)).map(_contact)
 
 
@@ -397,17 +425,12 @@ async def lookup_contact(
     """The contact by one of its keys, each an indexed read."""
     org = caller.organization_id
     if app_id is not None and key is not None:
-        contact_id = await conn.fetch_value(_by_app_key, {"org": org, "app": app_id, "key": key})
-        row = (
-            None
-            if contact_id is None
-            else await conn.fetch_one(_get, {"org": org, "ct": contact_id})
-        )
+        row = await conn.fetch_one(_by_app_key, {"org": org, "app": app_id, "key": key})
     else:
-        given = {"external_id": external_id, "msisdn": _msisdn(msisdn), "email": email}
+        given = {"external_id": external_id, "msisdn": normalised_msisdn(msisdn), "email": email}
         chosen = [(column, value) for column, value in given.items() if value is not None]
         if len(chosen) != 1:
-            raise _invalid("lookup", "give one of external_id, msisdn, email, or app_id with key")
+            raise invalid("lookup", "give one of external_id, msisdn, email, or app_id with key")
         [(column, value)] = chosen
         row = await conn.fetch_one(_by[column], {"org": org, "value": value})
     if row is None:
@@ -416,17 +439,25 @@ async def lookup_contact(
 
 
 async def update_contact(
-    conn: Connection, caller: Caller, contact_id: str, data: ContactUpdate
+    conn: Connection,
+    caller: Caller,
+    contact_id: str,
+    data: ContactUpdate,
+    definitions: Definitions | None = None,
 ) -> Contact:
     caller.require_organization_scope()
     changes = data.changes()
     if "msisdn" in changes:
-        changes["msisdn"] = _msisdn(changes["msisdn"])
+        changes["msisdn"] = normalised_msisdn(changes["msisdn"])
     async with conn.transaction():
         row = await _require(conn, caller, contact_id)
         if "attributes" in changes:
             changes["attributes"] = await _checked_attributes(
-                conn, caller.organization_id, changes["attributes"] or {}, row["attributes"]
+                conn,
+                caller.organization_id,
+                changes["attributes"] or {},
+                row["attributes"],
+                definitions,
             )
         if not changes:
             return _contact(row)
@@ -491,16 +522,19 @@ async def _target(conn: Connection, caller: Caller, item: BatchItem) -> str:
         return item.id
     if item.external_id is not None:
         return (await lookup_contact(conn, caller, external_id=item.external_id)).id
-    raise _invalid("id", "update and delete name the contact by id or external_id", "missing")
+    raise invalid("id", "update and delete name the contact by id or external_id", "missing")
 
 
-async def _apply(conn: Connection, caller: Caller, item: BatchItem) -> tuple[int, BaseModel]:
+async def _apply(
+    conn: Connection, caller: Caller, item: BatchItem, definitions: Definitions
+) -> tuple[int, BaseModel]:
     if item.action == "create":
-        return 201, await create_contact(conn, caller, _parsed(ContactCreate, item.contact))
+        data = _parsed(ContactCreate, item.contact)
+        return 201, await create_contact(conn, caller, data, definitions)
     contact_id = await _target(conn, caller, item)
     if item.action == "update":
-        data = _parsed(ContactUpdate, item.contact)
-        return 200, await update_contact(conn, caller, contact_id, data)
+        changes = _parsed(ContactUpdate, item.contact)
+        return 200, await update_contact(conn, caller, contact_id, changes, definitions)
     await erase_contact(conn, caller, contact_id)
     return 200, Erased(id=contact_id)
 
@@ -511,10 +545,11 @@ async def run_batch(conn: Connection, caller: Caller, items: list[BatchItem]) ->
     caller.require_organization_scope()
     results: list[BatchResult] = []
     async with conn.transaction():
+        definitions = await attribute_definitions(conn, caller.organization_id)
         for index, item in enumerate(items):
             try:
                 async with conn.savepoint():
-                    status, data = await _apply(conn, caller, item)
+                    status, data = await _apply(conn, caller, item, definitions)
             except DomainError as error:
                 failure = BatchError(
                     code=error.code.value, message=error.message, details=error.details
@@ -601,7 +636,7 @@ async def update_app_profile(
             devices = {d["device_id"]: d for d in row["devices"]}
             devices |= {d.device_id: d.model_dump() for d in changes["devices"]}
             if len(devices) > 50:
-                raise _invalid("devices", "at most 50 devices")
+                raise invalid("devices", "at most 50 devices")
             changes["devices"] = list(devices.values())
         if not changes:
             return _app_profile(row)

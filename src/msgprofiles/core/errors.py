@@ -39,6 +39,7 @@ class ErrorCode(StrEnum):
     contact_attribute_not_found = "contact_attribute_not_found"
     app_profile_not_found = "app_profile_not_found"
     device_not_found = "device_not_found"
+    contact_import_not_found = "contact_import_not_found"
     method_not_allowed = "method_not_allowed"
     payload_too_large = "payload_too_large"
     unsupported_media_type = "unsupported_media_type"
@@ -72,6 +73,7 @@ class ErrorCode(StrEnum):
     external_id_taken = "external_id_taken"
     contact_attribute_exists = "contact_attribute_exists"
     app_profile_taken = "app_profile_taken"
+    contact_import_finished = "contact_import_finished"
     rate_limited = "rate_limited"
     # 5xx
     internal_error = "internal_error"
@@ -104,6 +106,7 @@ STATUS: dict[ErrorCode, int] = {
     ErrorCode.contact_attribute_not_found: 404,
     ErrorCode.app_profile_not_found: 404,
     ErrorCode.device_not_found: 404,
+    ErrorCode.contact_import_not_found: 404,
     ErrorCode.method_not_allowed: 405,
     ErrorCode.payload_too_large: 413,
     ErrorCode.unsupported_media_type: 415,
@@ -136,6 +139,7 @@ STATUS: dict[ErrorCode, int] = {
     ErrorCode.external_id_taken: 409,
     ErrorCode.contact_attribute_exists: 409,
     ErrorCode.app_profile_taken: 409,
+    ErrorCode.contact_import_finished: 409,
     ErrorCode.rate_limited: 429,
     ErrorCode.internal_error: 500,
 }

@@ -69,7 +69,16 @@ def _require_json(request: Request) -> None:
         )
 
 
+UPLOAD_PATHS = frozenset({"/v1/contacts/imports"})
+"""The routes whose body streams to the handler (`UploadRoute`): they take bodies of any size
+(up to `max_import_bytes`), and the server times their body out when it stops arriving, not
+when it has not all arrived."""
+
+
 class ApiRoute(APIRoute):
+    streams_body = False
+    """True: the handler reads the body as a stream (`request.stream()`); it is not read
+    before, so it is neither JSON-checked, sandboxed nor fingerprinted."""
     idempotent_methods: frozenset[str] = _IDEMPOTENT_METHODS
     """Methods whose `Idempotency-Key` replays the first response."""
     replay_ignores_body = False
@@ -104,7 +113,8 @@ class ApiRoute(APIRoute):
             try:
                 sandbox = False
                 body = b""
-                if request.method in _BODY_METHODS or request.method == "DELETE":
+                reads_body = request.method in _BODY_METHODS or request.method == "DELETE"
+                if reads_body and not self.streams_body:
                     if request.method != "DELETE":
                         _require_json(request)
                     body = await request.body()  # before FastAPI does: 413 surfaces as 413
@@ -221,6 +231,15 @@ class ApiRoute(APIRoute):
                 return response
         except _RollBack as unsuccessful:
             return unsuccessful.response
+
+
+class UploadRoute(ApiRoute):
+    """A route whose handler streams a large body (a file): its path is in UPLOAD_PATHS.
+    `Idempotency-Key` is not used (the body is not kept to compare a retry with): such a
+    route must make a repeated upload harmless itself."""
+
+    streams_body = True
+    idempotent_methods = frozenset()
 
 
 def _refuse_nul(request: Request, body: bytes) -> None:

@@ -17,6 +17,7 @@ PREFIXES = frozenset(
         "csl",
         "ct",
         "cap",
+        "cimp",
         "whsub",
         "whdel",
         "evt",

@@ -2,6 +2,7 @@
 the request body size limit."""
 
 import time
+from collections.abc import Mapping
 from typing import Any
 
 import structlog
@@ -120,21 +121,25 @@ class BodyTooLarge(Exception):
 
 
 class BodyLimitMiddleware:
-    """Refuses request bodies over `max_bytes` with 413, whether announced by Content-Length
-    or streamed without one."""
+    """Refuses request bodies over `max_bytes` (over `uploads[path]` on an upload path) with
+    413, whether announced by Content-Length or streamed without one."""
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, *, max_bytes: int, uploads: Mapping[str, int] | None = None
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.uploads = dict(uploads or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.uploads.get(scope["path"], self.max_bytes)
         for name, value in scope["headers"]:
             if name == b"content-length":
-                if not value.isdigit() or int(value) > self.max_bytes:
-                    raise BodyTooLarge(self.max_bytes)
+                if not value.isdigit() or int(value) > limit:
+                    raise BodyTooLarge(limit)
                 break
         received = 0
 
@@ -143,8 +148,8 @@ class BodyLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise BodyTooLarge(self.max_bytes)
+                if received > limit:
+                    raise BodyTooLarge(limit)
             return message
 
         await self.app(scope, limited_receive, send)

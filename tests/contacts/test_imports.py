@@ -1,0 +1,250 @@
+"""Bulk contact imports through /v1: NDJSON and CSV files streamed in, applied by the job,
+upserting by external_id; refusals that store nothing; errors by line; cancel."""
+
+import json
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from msgprofiles.contacts.imports import CHUNK_BYTES
+from msgprofiles.contacts.models import contact_import_chunks, contact_imports
+from msgprofiles.db.database import Database
+from msgprofiles.jobs.runner import Worker
+from tests.conftest import Org
+from tests.contacts.test_routes import define
+
+
+async def upload(
+    org: Org, content: bytes, media_type: str = "application/x-ndjson", key: str | None = None
+) -> httpx.Response:
+    async def body():  # streamed in pieces, as a real upload arrives
+        for start in range(0, len(content), 50_000):
+            yield content[start : start + 50_000]
+
+    return await org.client.post(
+        "/v1/contacts/imports",
+        content=body(),
+        headers=org.headers(key, **{"Content-Type": media_type}),
+    )
+
+
+async def imported(
+    org: Org, worker: Worker, content: bytes, media_type: str = "application/x-ndjson"
+) -> dict:
+    """Upload the file, run the job, and answer the finished import."""
+    r = await upload(org, content, media_type)
+    assert r.status_code == 202, r.text
+    started = r.json()["data"]
+    assert started["status"] == "queued" and started["bytes_received"] == len(content)
+    await worker.run_until_idle()
+    done = (await org.get(f"/v1/contacts/imports/{started['id']}")).json()["data"]
+    assert done["status"] == "completed", done
+    return done
+
+
+def ndjson(*records: object) -> bytes:
+    return b"".join(
+        (r if isinstance(r, bytes) else json.dumps(r).encode()) + b"\n" for r in records
+    )
+
+
+async def errors_of(org: Org, import_id: str, **params: object) -> dict:
+    r = await org.get(f"/v1/contacts/imports/{import_id}/errors", params=params)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+async def contact(org: Org, external_id: str) -> dict:
+    r = await org.get("/v1/contacts/lookup", params={"external_id": external_id})
+    assert r.status_code == 200, r.text
+    return r.json()["data"]
+
+
+async def test_an_ndjson_file_creates_contacts_and_reports_bad_lines(org: Org, worker: Worker):
+    await define(org, {"name": "plan", "type": "enum", "values": ["free", "gold"]})
+    await define(org, {"name": "score", "type": "number"})
+    content = ndjson(
+        {
+            "external_id": "c1",
+            "name": "Ann",
+            "msisdn": "1 415 555 0123",
+            "attributes": {"plan": "gold"},
+        },
+        {"external_id": "c2", "email": "bo@example.com", "consent": {"sms": "opted_out"}},
+        b"{not json",
+        {"external_id": "c3", "attributes": {"shoe": 42}},
+        {"name": "no external id"},
+        {"external_id": "c4", "msisdn": "12"},
+        b"",
+        {"external_id": "c5", "name": "nul \u0000 here"},
+        {"external_id": "c6", "attributes": {"score": 3}, "sms": True},
+        {"external_id": "c1", "attributes": {"score": 7.5}},
+    )
+    done = await imported(org, worker, content)
+    assert (done["records"], done["created"], done["updated"], done["failed"]) == (9, 2, 1, 6)
+    assert done["bytes_processed"] == done["bytes_received"] == len(content)
+
+    ann = await contact(org, "c1")
+    assert ann["msisdn"] == "+14155550123"
+    assert ann["attributes"] == {"plan": "gold", "score": 7.5}, "the later line applies on top"
+    bo = await contact(org, "c2")
+    consent = (await org.get(f"/v1/contacts/{bo['id']}/consent")).json()["data"]
+    assert [(c["channel"], c["status"], c["source"]) for c in consent] == [
+        ("sms", "opted_out", "import")
+    ]
+    errors = (await errors_of(org, done["id"]))["data"]
+    assert [(e["line"], e["code"], e["field"]) for e in errors] == [
+        (3, "invalid_json", None),
+        (4, "validation_error", "attributes.shoe"),
+        (5, "validation_error", "external_id"),
+        (6, "invalid_phone_number", "msisdn"),
+        (8, "validation_error", None),
+        (9, "validation_error", "sms"),
+    ]
+    assert all(e["message"] for e in errors)
+
+
+async def test_importing_the_same_file_again_changes_nothing(org: Org, worker: Worker):
+    content = ndjson(*({"external_id": f"r{n}", "name": f"Person {n}"} for n in range(50)))
+    first = await imported(org, worker, content)
+    listed = (await org.get("/v1/contacts", params={"limit": 100})).json()["data"]
+    again = await imported(org, worker, content)
+    assert (first["created"], again["created"], again["unchanged"]) == (50, 0, 50)
+    assert (await org.get("/v1/contacts", params={"limit": 100})).json()["data"] == listed
+
+
+async def test_a_csv_file_upserts_by_external_id(org: Org, worker: Worker):
+    await define(org, {"name": "vip", "type": "boolean"}, {"name": "score", "type": "number"})
+    existing = await org.post(
+        "/v1/contacts", {"external_id": "c1", "name": "Ann", "email": "ann@example.com"}
+    )
+    assert existing.status_code == 201
+    content = (
+        "\ufeffexternal_id,name,msisdn,vip,score,consent.whatsapp\r\n"
+        'c1,"Lee, Ann",,true,10,opted_in\r\n'
+        'c2,"Two\nlines",+442079460958,FALSE,2.5,\r\n'
+        "c3,,,maybe,,\r\n"
+        "c4,Four\r\n"
+        "\r\n"
+        "c5,,,,1e3,\r\n"
+    ).encode()
+    done = await imported(org, worker, content, "text/csv; charset=utf-8")
+    assert done["columns"] == ["external_id", "name", "msisdn", "vip", "score", "consent.whatsapp"]
+    assert (done["created"], done["updated"], done["failed"]) == (2, 1, 2)
+
+    ann = await contact(org, "c1")
+    assert ann["id"] == existing.json()["data"]["id"], "the same contact, updated"
+    assert (ann["name"], ann["email"]) == ("Lee, Ann", "ann@example.com"), "empty cells keep"
+    assert ann["attributes"] == {"vip": True, "score": 10}
+    two = await contact(org, "c2")
+    assert (two["name"], two["msisdn"], two["attributes"]) == (
+        "Two\nlines",
+        "+442079460958",
+        {"vip": False, "score": 2.5},
+    )
+    assert (await contact(org, "c5"))["attributes"] == {"score": 1000.0}
+    errors = (await errors_of(org, done["id"]))["data"]
+    assert [(e["line"], e["field"]) for e in errors] == [(5, "attributes.vip"), (6, None)]
+    assert "expected 6 fields" in errors[1]["message"]
+
+
+async def test_a_file_of_many_chunks_is_applied_whole(org: Org, worker: Worker, database: Database):
+    records = [{"external_id": f"e{n:05}", "name": "x" * 80} for n in range(8000)]
+    content = ndjson(*records)
+    assert len(content) > 3 * CHUNK_BYTES
+    r = await upload(org, content)
+    import_id = r.json()["data"]["id"]
+    async with database.connect() as conn:
+        stored = await conn.fetch_value(
+            select(func.count()).where(contact_import_chunks.c.import_id == import_id)
+        )
+    assert stored >= 4, "the file is kept as chunks until applied"
+    await worker.run_until_idle()
+    done = (await org.get(f"/v1/contacts/imports/{import_id}")).json()["data"]
+    assert (done["status"], done["created"], done["records"]) == ("completed", 8000, 8000)
+    async with database.connect() as conn:
+        left = await conn.fetch_value(
+            select(func.count()).where(contact_import_chunks.c.import_id == import_id)
+        )
+    assert left == 0, "applied chunks are deleted"
+    page = (await org.get("/v1/contacts", params={"search": "e07999"})).json()["data"]
+    assert [c["external_id"] for c in page] == ["e07999"]
+
+
+@pytest.mark.parametrize(
+    ("content", "media_type", "status", "code", "words"),
+    [
+        (b"external_id,shoe\nc1,42\n", "text/csv", 400, "validation_error", "unknown columns"),
+        (b"name\nAnn\n", "text/csv", 400, "validation_error", "external_id column"),
+        (b"", "text/csv", 400, "validation_error", "empty"),
+        (
+            ndjson({"external_id": "a"}) + b'{"name": "\xff"}\n',
+            None,
+            400,
+            "validation_error",
+            "line 2",
+        ),
+        (b'{"external_id": "a"}\n', "application/json", 415, "unsupported_media_type", "NDJSON"),
+    ],
+)
+async def test_a_refused_file_leaves_nothing(
+    org: Org, database: Database, content, media_type, status, code, words
+):
+    r = await upload(org, content, media_type or "application/x-ndjson")
+    assert r.status_code == status, r.text
+    assert r.json()["error"]["code"] == code and words in r.json()["error"]["message"]
+    assert (await org.get("/v1/contacts/imports")).json()["data"] == []
+    async with database.connect() as conn:
+        rows = await conn.fetch_all(
+            select(contact_imports.c.id).where(contact_imports.c.organization_id == org.id)
+        )
+    assert rows == []
+
+
+async def test_a_record_longer_than_a_megabyte_is_refused(org: Org):
+    r = await upload(org, b'{"external_id": "' + b"x" * 2_000_000)
+    assert r.status_code == 400 and "longer than" in r.json()["error"]["message"]
+
+
+async def test_errors_page_by_line(org: Org, worker: Worker):
+    content = ndjson(*({"external_id": f"p{n}", "shoe": n} for n in range(25)))
+    done = await imported(org, worker, content)
+    assert done["failed"] == 25
+    first = await errors_of(org, done["id"], limit=10)
+    assert [e["line"] for e in first["data"]] == list(range(1, 11)) and first["has_more"]
+    second = await errors_of(org, done["id"], limit=10, cursor=first["next_cursor"])
+    assert second["data"][0]["line"] == 11
+    bad = await org.get(f"/v1/contacts/imports/{done['id']}/errors", params={"cursor": "x"})
+    assert bad.status_code == 400
+
+
+async def test_roles_tenants_and_cancel(org: Org, other_org: Org, worker: Worker):
+    refused = await upload(org, ndjson({"external_id": "m"}), key=org.member_key)
+    assert refused.status_code == 403
+    r = await upload(org, ndjson({"external_id": "k1"}))
+    import_id = r.json()["data"]["id"]
+    assert (await other_org.get(f"/v1/contacts/imports/{import_id}")).status_code == 404
+    assert (await other_org.post(f"/v1/contacts/imports/{import_id}/cancel")).status_code == 404
+    listed = (await org.get("/v1/contacts/imports", key=org.member_key)).json()["data"]
+    assert [i["id"] for i in listed] == [import_id]
+
+    canceled = await org.post(f"/v1/contacts/imports/{import_id}/cancel")
+    assert canceled.status_code == 200 and canceled.json()["data"]["status"] == "canceled"
+    await worker.run_until_idle()
+    assert (await org.get("/v1/contacts/lookup", params={"external_id": "k1"})).status_code == 404
+    again = await org.post(f"/v1/contacts/imports/{import_id}/cancel")
+    assert again.status_code == 409 and again.json()["error"]["code"] == "contact_import_finished"
+    events = (await org.get("/v1/events", params={"type": "contact.import.canceled"})).json()
+    assert [e["data"]["id"] for e in events["data"]] == [import_id]
+
+
+async def test_completion_is_one_event(org: Org, worker: Worker):
+    done = await imported(org, worker, ndjson(*({"external_id": f"v{n}"} for n in range(30))))
+    events = (await org.get("/v1/events", params={"limit": 100})).json()["data"]
+    types = [e["type"] for e in events]
+    assert "contact.created" not in types
+    completed = [e for e in events if e["type"] == "contact.import.completed"]
+    assert [e["data"]["created"] for e in completed] == [30] and completed[0]["data"]["id"] == done[
+        "id"
+    ]

@@ -1,3 +1,5 @@
+from datetime import datetime
+
 import pytest
 from sqlalchemy import select
 
@@ -103,7 +105,10 @@ async def test_patch_changes_only_the_fields_sent(org: Org):
     assert after["email"] == "billing@acme.example"
     assert after["metadata"] == {"tier": "gold"}
     assert after["name"] == "Acme"
-    assert after["updated_at"] >= before["updated_at"]
+    # As times, not strings: a time on a whole second is written without its fraction.
+    assert datetime.fromisoformat(after["updated_at"]) >= datetime.fromisoformat(
+        before["updated_at"]
+    )
     fetched = (await org.get("/v1/organization")).json()["data"]
     assert fetched == after
     r = await org.patch("/v1/organization", {"email": None})

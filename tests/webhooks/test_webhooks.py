@@ -1,4 +1,5 @@
 import dataclasses
+from datetime import datetime
 
 import pytest
 from sqlalchemy import func, select, update
@@ -342,8 +343,9 @@ async def test_events_filter_by_time_range_and_page(org: Org):
     after, before = await listed(created_after=middle), await listed(created_before=middle)
     assert after | before == {e["id"] for e in updates} and not after & before
     assert {timed[1]["id"], timed[2]["id"]} <= after
-    assert all(e["created_at"] >= middle for e in updates if e["id"] in after)
-    assert all(e["created_at"] < middle for e in updates if e["id"] in before)
+    at, middle_at = datetime.fromisoformat, datetime.fromisoformat(middle)  # times, not text
+    assert all(at(e["created_at"]) >= middle_at for e in updates if e["id"] in after)
+    assert all(at(e["created_at"]) < middle_at for e in updates if e["id"] in before)
     first = (await org.get("/v1/events", params={"limit": 1})).json()
     second = (
         await org.get("/v1/events", params={"limit": 1, "cursor": first["next_cursor"]})

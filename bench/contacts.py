@@ -22,6 +22,7 @@ logs on) on a fresh database, then:
 import argparse
 import asyncio
 import base64
+import contextlib
 import json
 import random
 import statistics
@@ -29,7 +30,8 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -72,8 +74,10 @@ def ndjson(prefix: str, count: int, lean: bool) -> Iterator[bytes]:
 
 
 def rss_mib(pid: int) -> float:
+    """The process's own memory (RssAnon): not the database pages SQLite maps, which count
+    in its resident size but are the operating system's cache."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith("RssAnon:"):
             return int(line.split()[1]) / 1024
     return 0.0
 
@@ -157,36 +161,63 @@ def last_page_cursor(url: str, headers: dict[str, str], oldest_ids: list[str]) -
     return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
 
+@dataclass
+class Organization:
+    key: str
+    prefix: str  # of its contacts' external ids
+    count: int
+    oldest: list[str]  # its 101 oldest contacts' ids
+
+
 def measure_lookups(
-    url: str, key: str, prefix: str, count: int, oldest: list[str], rounds: int, lean: bool
-) -> dict[str, tuple[float, float]]:
-    headers = {"x-api-key": key}
+    url: str, organizations: list[Organization], rounds: int, lean: bool
+) -> list[dict[str, tuple[float, float]]]:
+    """Each kind of read, alternating between the organizations request by request, so that
+    both see the same machine (a background checkpoint, a busy moment) alike."""
     rng = random.Random(7)
-    cursor = last_page_cursor(url, headers, oldest)
-    kinds = {
-        "by external_id": lambda n: ("/v1/contacts/lookup", {"external_id": f"{prefix}{n:07}"}),
-        "by msisdn": lambda n: ("/v1/contacts/lookup", {"msisdn": record(prefix, n)["msisdn"]}),
-        "by app-profile key": lambda n: (
-            "/v1/contacts/lookup",
-            {"app_id": "messenger", "key": f"psid-{prefix}{n:07}"},
-        ),
-        "first list page": lambda n: ("/v1/contacts", {"limit": 100}),
-        "last list page": lambda n: ("/v1/contacts", {"limit": 100, "cursor": cursor}),
-    }
-    if lean:  # its contacts have no phone number
-        del kinds["by msisdn"]
-    results = {}
-    with httpx.Client(base_url=url, headers=headers) as http:
-        for name, request in kinds.items():
-            latencies = []
+
+    def kinds(org: Organization) -> dict[str, Callable[[int], tuple[str, dict]]]:
+        cursor = last_page_cursor(url, {"x-api-key": org.key}, org.oldest)
+        found: dict[str, Callable[[int], tuple[str, dict]]] = {
+            "by external_id": lambda n: (
+                "/v1/contacts/lookup",
+                {"external_id": f"{org.prefix}{n:07}"},
+            ),
+            "by msisdn": lambda n: (
+                "/v1/contacts/lookup",
+                {"msisdn": record(org.prefix, n)["msisdn"]},
+            ),
+            "by app-profile key": lambda n: (
+                "/v1/contacts/lookup",
+                {"app_id": "messenger", "key": f"psid-{org.prefix}{n:07}"},
+            ),
+            "first list page": lambda n: ("/v1/contacts", {"limit": 100}),
+            "last list page": lambda n: ("/v1/contacts", {"limit": 100, "cursor": cursor}),
+        }
+        if lean:  # its contacts have no phone number
+            del found["by msisdn"]
+        return found
+
+    requests = [kinds(org) for org in organizations]
+    results: list[dict[str, tuple[float, float]]] = [{} for _ in organizations]
+    clients = [httpx.Client(base_url=url, headers={"x-api-key": org.key}) for org in organizations]
+    with contextlib.ExitStack() as stack:
+        for client in clients:
+            stack.enter_context(client)
+        for name in requests[0]:
+            latencies: list[list[float]] = [[] for _ in organizations]
             for i in range(rounds + 100):
-                path, params = request(rng.randrange(min(count, 7_000_000)))
-                began = time.perf_counter()
-                r = http.get(path, params=params)
-                if i >= 100:  # the first hundred warm up
-                    latencies.append((time.perf_counter() - began) * 1000)
-                assert r.status_code == 200, (name, r.text)
-            results[name] = percentiles(latencies)
+                for org, http, made, measured in zip(
+                    organizations, clients, requests, latencies, strict=True
+                ):
+                    path, params = made[name](rng.randrange(org.count))
+                    began = time.perf_counter()
+                    r = http.get(path, params=params)
+                    if i >= 100:  # the first hundred warm up
+                        measured.append((time.perf_counter() - began) * 1000)
+                    assert r.status_code == 200, (name, r.text)
+            for result, measured in zip(results, latencies, strict=True):
+                result[name] = percentiles(measured)
     return results
 
 
@@ -262,9 +293,14 @@ def main() -> None:
         batches = asyncio.run(run_batches(url, batch_key, args.seconds))
         small_oldest = asyncio.run(seed_app_profiles_and_read_oldest(database_url, small_org))
         large_oldest = asyncio.run(seed_app_profiles_and_read_oldest(database_url, large_org))
-        small = measure_lookups(url, small_key, "s", 1000, small_oldest, args.rounds, args.lean)
-        large = measure_lookups(
-            url, large_key, "l", args.records, large_oldest, args.rounds, args.lean
+        small, large = measure_lookups(
+            url,
+            [
+                Organization(small_key, "s", 1000, small_oldest),
+                Organization(large_key, "l", args.records, large_oldest),
+            ],
+            args.rounds,
+            args.lean,
         )
     finally:
         server.terminate()

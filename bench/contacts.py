@@ -74,12 +74,17 @@ def ndjson(prefix: str, count: int, lean: bool) -> Iterator[bytes]:
 
 
 def rss_mib(pid: int) -> float:
-    """The process's own memory (RssAnon): not the database pages SQLite maps, which count
-    in its resident size but are the operating system's cache."""
+    """The server's own memory (RssAnon), its worker processes' included: not the database
+    pages SQLite maps, which count in its resident size but are the operating system's
+    cache."""
+    total = 0.0
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("RssAnon:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
+            total += int(line.split()[1]) / 1024
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            total += rss_mib(int(child))
+    return total
 
 
 def run_import(url: str, key: str, prefix: str, count: int, pid: int, lean: bool) -> dict:
@@ -275,13 +280,14 @@ def main() -> None:
     parser.add_argument(
         "--lean", action="store_true", help="import contacts without email and phone number"
     )
+    parser.add_argument("--workers", type=int, default=1, help="API processes (PostgreSQL)")
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="msgprofiles-bench-"))
     database_url = fresh_database(workdir, args.database_url)
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    server = start_msgprofiles(workdir, port, database_url)
+    server = start_msgprofiles(workdir, port, database_url, MSGPROFILES_WORKERS=str(args.workers))
     try:
         operator = operator_key(workdir, url)
         small_org, small_key = new_organization(url, operator, "Small")
@@ -310,7 +316,7 @@ def main() -> None:
 
     backend = "PostgreSQL" if args.database_url else "SQLite"
     goal = 20_000 if args.database_url else 5_000
-    print(f"\n{backend}, one server process with its worker")
+    print(f"\n{backend}, {args.workers} server process(es), each with its worker")
     print(
         f"import     {args.records:,} contacts in {imported['seconds']:.1f} s "
         f"(upload {imported['upload_seconds']:.1f} s): {imported['rate']:,.0f} contacts/s "

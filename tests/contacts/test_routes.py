@@ -7,8 +7,9 @@ import pytest
 from sqlalchemy import select
 
 from msgprofiles.db.metadata import metadata
-from tests.conftest import Org
-from tests.factories import event_types
+from msgprofiles.jobs.runner import Worker
+from tests.conftest import Org, Receiver, drain
+from tests.factories import event_types, subscribe
 
 SCHEMA = [
     {"name": "plan", "type": "enum", "values": ["free", "gold"]},
@@ -310,6 +311,39 @@ async def test_a_batch_answers_each_item_and_keeps_the_good_ones(org: Org):
     assert erased.json()["data"]["results"][0]["data"]["erased"] is True
     too_many = [{"action": "create", "contact": {}}] * 101
     assert (await org.post("/v1/contacts/batch", {"items": too_many})).status_code == 400
+
+
+async def test_creates_in_bulk_answer_as_one_by_one(org: Org, receiver: Receiver, worker: Worker):
+    """Consecutive creates are written together; the answers, the order and the events are
+    those of one write after another."""
+    await subscribe(org, receiver, event_types=["contact.created", "contact.updated"])
+    await make_contact(org, external_id="bulk-0")
+    items = [
+        {"action": "create", "contact": {"external_id": "bulk-1", "name": "One"}},
+        {"action": "create", "contact": {"external_id": "bulk-0"}},
+        {"action": "create", "contact": {"name": "No external id"}},
+        {"action": "create", "contact": {"external_id": "bulk-1", "name": "Again"}},
+        {"action": "create", "contact": {"external_id": "bulk-2", "msisdn": "12"}},
+        {"action": "update", "external_id": "bulk-1", "contact": {"name": "One, renamed"}},
+        {"action": "create", "contact": {"external_id": "bulk-3"}},
+    ]
+    r = await org.post("/v1/contacts/batch", {"items": items})
+    outcome = r.json()["data"]
+    assert [x["status"] for x in outcome["results"]] == [201, 409, 201, 409, 400, 200, 201]
+    assert [x["index"] for x in outcome["results"]] == list(range(7))
+    one = await org.get("/v1/contacts/lookup", params={"external_id": "bulk-1"})
+    assert one.json()["data"]["name"] == "One, renamed", "the update came after the create"
+    assert outcome["results"][0]["data"]["id"] == one.json()["data"]["id"]
+
+    await drain(worker, lambda: len(receiver.requests) >= 5)
+    delivered = sorted((e["type"], e["data"].get("name") or "") for e in receiver.events())
+    assert delivered == [
+        ("contact.created", ""),
+        ("contact.created", "Ann Lee"),
+        ("contact.created", "No external id"),
+        ("contact.created", "One"),
+        ("contact.updated", "One, renamed"),
+    ]
 
 
 async def test_a_number_that_is_not_finite_is_refused(org: Org):

@@ -4,6 +4,8 @@ profile's for a profile-scoped key, is a 404 that tells nothing of its existence
 
 from typing import Any
 
+from sqlalchemy import ARRAY, Column, Select, String, bindparam, func
+
 from msgprofiles.core.auth import Caller
 from msgprofiles.core.errors import ErrorCode, not_found
 from msgprofiles.db.database import Connection, Row
@@ -27,3 +29,26 @@ async def fetch_owned(
     if row is None or (by_profile and not caller.reaches(row["profile_id"])):
         raise not_found(code, what, value)
     return row
+
+
+async def fetch_matching(
+    conn: Connection, statement: Select[Any], column: Column[str], org: str, values: list[str]
+) -> list[Row]:
+    """The organization's rows whose `column` is one of `values` (a batch's or an import
+    chunk's worth: bulk writes check what exists first). On
+    PostgreSQL a join with unnest(array): one statement, whose plan stays an index lookup per
+    value once the server caches it, where a generic plan for an IN list of parameters
+    estimates the whole table and scans it (measured: 2 s a chunk at 100k contacts)."""
+    if not values:
+        return []
+    statement = statement.where(column.table.c.organization_id == org)
+    if conn.dialect != "postgresql":
+        return await conn.fetch_all(statement.where(column.in_(values)))
+    keys = (
+        func.unnest(bindparam("keys", type_=ARRAY(String)))
+        .table_valued("key")
+        .render_derived(name="wanted")
+    )
+    return await conn.fetch_all(
+        statement.join(keys, column == keys.c.key), {"keys": sorted(set(values))}
+    )

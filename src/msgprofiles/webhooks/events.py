@@ -5,7 +5,7 @@ Domains describe their event types once with `register_event_type` and call `emi
 their commit: if the change commits the event will be delivered, if it rolls back nothing is
 sent."""
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -115,6 +115,33 @@ async def emit(
             continue
         await create_delivery(conn, organization_id, subscription, event_id)
     return event_id
+
+
+async def emit_many(
+    conn: Connection, organization_id: str, event_type: str, items: Sequence[BaseModel]
+) -> None:
+    """`emit` for many events of one type at once (bulk writes): the events in one statement,
+    then a delivery of each to every subscription that wants it."""
+    assert conn.in_transaction, "an event is written in the transaction of its change"
+    assert event_type in EVENT_TYPES, f"unregistered event type {event_type!r}"
+    now = utcnow()
+    rows: list[dict[str, Any]] = [
+        {
+            "organization_id": organization_id,
+            "id": new_id("evt"),
+            "type": event_type,
+            "profile_id": None,
+            "data": item.model_dump(mode="json"),
+            "created_at": now,
+        }
+        for item in items
+    ]
+    await conn.execute_many(_insert_event, rows)
+    subscribers = await conn.fetch_all(_subscribers, {"org": organization_id})
+    for subscription in subscribers:
+        if wants(subscription, event_type, None):
+            for row in rows:
+                await create_delivery(conn, organization_id, subscription, row["id"])
 
 
 async def create_delivery(

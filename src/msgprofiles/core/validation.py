@@ -69,11 +69,14 @@ DateTime = Annotated[
 ]
 
 
+_compact = json.JSONEncoder(separators=(",", ":"), allow_nan=False)  # one, not one per call
+
+
 def _small_object(value: dict[str, Any]) -> dict[str, Any]:
     if len(value) > 50:
         raise ValueError("at most 50 keys")
     try:  # NaN and Infinity are not JSON (PostgreSQL's jsonb refuses them)
-        text = json.dumps(value, separators=(",", ":"), allow_nan=False)
+        text = _compact.encode(value)
     except ValueError:
         raise ValueError("numbers must be finite (no NaN or Infinity)") from None
     if len(text) > 16_384:

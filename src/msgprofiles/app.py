@@ -2,6 +2,7 @@
 
 import asyncio
 import contextlib
+import gc
 import hmac
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -99,6 +100,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             housekeeping = asyncio.create_task(_housekeeping(runtime.database, settings))
             stop = asyncio.Event()
             worker = asyncio.create_task(Worker(runtime).run(stop)) if settings.run_worker else None
+            # Everything loaded so far lives as long as the process: keep it out of the
+            # garbage collector's full passes, which otherwise walk it all and held every
+            # request for ~250 ms at a time during a contact import (70 ms frozen).
+            gc.freeze()
             try:
                 yield
             finally:

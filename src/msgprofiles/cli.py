@@ -209,6 +209,7 @@ def worker(data_dir: DataDir = None, database_url: DatabaseUrl = None) -> None:
 
 
 async def _work(settings: Settings) -> None:
+    import gc
     import signal
 
     from msgprofiles import app  # noqa: F401  (imports every domain: registers their jobs)
@@ -225,6 +226,7 @@ async def _work(settings: Settings) -> None:
         metrics_server, _ = start_http_server(settings.worker_metrics_port, addr=settings.host)
     try:
         async with open_runtime(settings) as runtime:
+            gc.freeze()  # as `serve` does: full collections skip what lives for ever
             await Worker(runtime).run(stop)
     finally:
         if metrics_server is not None:

@@ -2,13 +2,16 @@
 upserting by external_id; refusals that store nothing; errors by line; cancel."""
 
 import json
+from datetime import timedelta
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
-from msgprofiles.contacts.imports import CHUNK_BYTES
+from msgprofiles.contacts.imports import CHUNK_BYTES, sweep_abandoned
 from msgprofiles.contacts.models import contact_import_chunks, contact_imports
+from msgprofiles.core.http import UPLOAD_PATHS
+from msgprofiles.core.time import utcnow
 from msgprofiles.db.database import Database
 from msgprofiles.jobs.runner import Worker
 from tests.conftest import Org
@@ -248,3 +251,57 @@ async def test_completion_is_one_event(org: Org, worker: Worker):
     assert [e["data"]["created"] for e in completed] == [30] and completed[0]["data"]["id"] == done[
         "id"
     ]
+
+
+def test_every_streamed_route_is_an_upload_path(app):
+    """The server and the body limit learn upload paths from UPLOAD_PATHS, before any route
+    exists: the list and the routes that stream their body must agree."""
+
+    def routes(items: list) -> list:  # included routers hold their own routes
+        found = []
+        for item in items:
+            router = getattr(item, "original_router", None)
+            found += routes(router.routes) if router is not None else [item]
+        return found
+
+    streamed = {r.path for r in routes(app.routes) if getattr(r, "streams_body", False)}
+    assert streamed == UPLOAD_PATHS
+
+
+async def test_an_upload_abandoned_mid_way_is_swept(org: Org, database: Database):
+    """A process that died mid-upload leaves a `receiving` import: the hourly sweep removes
+    it and its chunks once it has stopped changing, and leaves a live upload alone."""
+    now = utcnow()
+    async with database.connect() as conn:
+        for import_id, age in (
+            ("cimp_01JN0000000000000000000001", 2),
+            ("cimp_01JN0000000000000000000002", 0),
+        ):
+            row = {
+                "organization_id": org.id,
+                "id": import_id,
+                "format": "ndjson",
+                "status": "receiving",
+                "columns": None,
+                **dict.fromkeys(("bytes_received", "bytes_processed", "chunks", "next_chunk"), 0),
+                **dict.fromkeys(("records", "created", "updated", "unchanged", "failed"), 0),
+                "failure": None,
+                "created_at": now - timedelta(hours=age),
+                "updated_at": now - timedelta(hours=age),
+                "completed_at": None,
+            }
+            await conn.execute(insert(contact_imports), row)
+            chunk = {"organization_id": org.id, "import_id": import_id, "seq": 0}
+            await conn.execute(
+                insert(contact_import_chunks), chunk | {"first_line": 1, "data": b"{}\n"}
+            )
+        assert await sweep_abandoned(conn, timedelta(hours=1)) >= 1
+    listed = (await org.get("/v1/contacts/imports")).json()["data"]
+    assert [i["id"] for i in listed] == ["cimp_01JN0000000000000000000002"]
+    async with database.connect() as conn:
+        left = await conn.fetch_all(
+            select(contact_import_chunks.c.import_id).where(
+                contact_import_chunks.c.organization_id == org.id
+            )
+        )
+    assert [r["import_id"] for r in left] == ["cimp_01JN0000000000000000000002"]

@@ -431,19 +431,9 @@ def _merged(
             row[name] = getattr(record, name)
     if "msisdn" in given:
         row["msisdn"] = service.normalised_msisdn(record.msisdn)
-    attributes = dict(row["attributes"])
-    for name, value in record.attributes.items():
-        definition = definitions.get(name)
-        if definition is None:
-            raise service.invalid(f"attributes.{name}", "no such attribute", "unknown_attribute")
-        if value is None:
-            attributes.pop(name, None)
-        else:
-            attributes[name] = service.typed(definition, name, value)
-    for name, definition in definitions.items():
-        if definition.required and name not in attributes:
-            raise service.invalid(f"attributes.{name}", "required", "missing")
-    row["attributes"] = attributes
+    row["attributes"] = service.applied_attributes(
+        definitions, record.attributes, row["attributes"]
+    )
     row["updated_at"] = now
     return row
 

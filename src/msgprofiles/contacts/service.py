@@ -290,11 +290,17 @@ async def _checked_attributes(
     stored: dict[str, Any] | None = None,
     definitions: Definitions | None = None,
 ) -> dict[str, Any]:
-    """`stored` with `given` applied (null removes a key), checked against the schema (read
-    unless given): an unknown attribute, a wrong type or a required one missing is a 400
-    naming it."""
+    """`applied_attributes`, with the schema read unless given."""
     if definitions is None:
         definitions = await attribute_definitions(conn, organization_id)
+    return applied_attributes(definitions, given, stored)
+
+
+def applied_attributes(
+    definitions: Definitions, given: dict[str, Any], stored: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """`stored` with `given` applied (null removes a key), checked against the schema: an
+    unknown attribute, a wrong type or a required one missing is a 400 naming it."""
     result = dict(stored or {})
     for name, value in given.items():
         definition = definitions.get(name)

@@ -44,14 +44,27 @@ async def test_own_credentials_are_kept_encrypted_and_never_shown(client, operat
     assert stored_org is None
 
 
-async def test_no_account_to_inherit_is_a_422_and_creates_nothing(client, operator_key):
+async def test_without_an_account_to_inherit_a_profile_is_sms_only(client, operator_key):
     org = await create_org(client, operator_key, whatsapp=False)
-    r = await org.post("/v1/profiles", {"name": "Nowhere"})
-    assert r.status_code == 422
-    assert r.json()["error"]["code"] == "whatsapp_account_required"
-    assert [p["name"] for p in (await org.get("/v1/profiles")).json()["data"]] == ["Acme"]
+    r = await org.post("/v1/profiles", {"name": "Texts"})
+    assert r.status_code == 201, r.text
+    data = r.json()["data"]
+    assert (data["waba_id"], data["whatsapp_phone_number_id"]) == (None, None)
+    assert data["whatsapp_inherited"] is False
     await org.patch("/v1/organization", {"whatsapp_business_account": WHATSAPP})
-    assert (await org.post("/v1/profiles", {"name": "Now"})).status_code == 201
+    later = (await org.post("/v1/profiles", {"name": "Now"})).json()["data"]
+    assert (later["waba_id"], later["whatsapp_inherited"]) == ("waba-test", True)
+
+
+async def test_sentdm_profiles_still_need_a_whatsapp_account(client, operator_key):
+    """Sent.dm's profiles always have the WhatsApp channel: its dialect keeps the 422."""
+    org = await create_org(client, operator_key, whatsapp=False)
+    r = await client.post(
+        "/dialects/sentdm/v3/profiles", json={"name": "Nowhere"}, headers=org.headers()
+    )
+    assert r.status_code == 422, r.text
+    assert r.json()["error"]["code"] == "BUSINESS_104"
+    assert [p["name"] for p in (await org.get("/v1/profiles")).json()["data"]] == ["Acme"]
 
 
 async def test_the_organizations_token_is_encrypted_and_never_shown(client, operator_key, database):

@@ -201,7 +201,7 @@ class ProfileCreate(_ProfileFields):
     whatsapp_business_account: WhatsAppCredentials | None = Field(
         default=None,
         description="The profile's own WhatsApp credentials. Without them the profile inherits "
-        "the organization's account; an organization without one refuses with 422.",
+        "the organization's account, or has no WhatsApp channel (SMS only) when there is none.",
     )
 
 

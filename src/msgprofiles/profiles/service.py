@@ -341,8 +341,11 @@ async def create_profile(
     box: SecretBox,
     *,
     brand: BrandFields | None = None,
+    require_whatsapp: bool = False,
 ) -> Profile:
-    """A new child profile; `brand` creates its brand with it."""
+    """A new child profile; `brand` creates its brand with it. Without WhatsApp credentials
+    it uses the organization's WhatsApp account, or has no WhatsApp channel (SMS only) when
+    there is none — unless `require_whatsapp` (vendors whose profiles always have one)."""
     caller.require_organization_scope()
     row = new_profile_row(caller.organization_id, data.name, is_parent=False)
     row.update(_fields(data))
@@ -357,16 +360,15 @@ async def create_profile(
             row["waba_id"] = credentials.waba_id
             row["whatsapp_phone_number_id"] = credentials.phone_number_id
             row["whatsapp_access_token"] = box.encrypt(credentials.access_token.get_secret_value())
-        else:
-            account = await whatsapp_account_of(conn, caller.organization_id)
-            if account is None:
-                raise DomainError(
-                    ErrorCode.whatsapp_account_required,
-                    "Give the profile WhatsApp credentials (whatsapp_business_account), or give "
-                    "the organization an account to inherit (PATCH /v1/organization).",
-                    details=[{"field": "whatsapp_business_account", "type": "required"}],
-                )
+        elif account := await whatsapp_account_of(conn, caller.organization_id):
             _inherit_whatsapp(row, account)
+        elif require_whatsapp:
+            raise DomainError(
+                ErrorCode.whatsapp_account_required,
+                "Give the profile WhatsApp credentials (whatsapp_business_account), or give "
+                "the organization an account to inherit (PATCH /v1/organization).",
+                details=[{"field": "whatsapp_business_account", "type": "required"}],
+            )
         if brand is not None:
             if row["brand_id"] is not None:
                 raise _brand_twice()

@@ -89,6 +89,7 @@ async def create_profile(body: schemas.ProfileCreate, ctx: AdminCtx, request: Re
         state.providers.payments,
         state.secrets,
         brand=_brand(body),
+        require_whatsapp=True,  # Sent.dm's profiles always have the WhatsApp channel
     )
     return ok(request, await _profile(ctx, created), 201)
 

@@ -53,6 +53,7 @@ from msgprofiles.webhooks import delivery as _delivery  # noqa: F401  (registers
 from msgprofiles.webhooks import routes as webhook_routes
 from msgprofiles.webhooks.events import purge_events
 from msgprofiles.whatsapp import routes as whatsapp_routes
+from msgprofiles.workflows import callbacks as _callbacks  # noqa: F401  (registers its job)
 from msgprofiles.workflows import routes as workflow_routes
 
 DESCRIPTION = """

@@ -34,6 +34,10 @@ brands = Table(
     Column("destination_countries", json_type(), nullable=False),
     Column("notes", Text, nullable=True),
     Column("phone_number_prefix", String(5), nullable=True),
+    # The name the brand is registered under (Plivo's brand_alias), distinct from our alias.
+    Column("registration_alias", String(255), nullable=True),
+    # What a vendor's API keeps on the brand with no native field: {"plivo": {…}}.
+    Column("vendor_fields", json_type(), nullable=True),
     Column("registration_status", String(16), nullable=False),
     Column("identity_status", String(20), nullable=True),
     Column("tcr_brand_id", String(20), nullable=True),

@@ -3,10 +3,18 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query, Response
 
 from msgprofiles.brands import service
-from msgprofiles.brands.schemas import Brand, BrandCreate, BrandUpdate, EntityType, Vertical
+from msgprofiles.brands.schemas import (
+    Brand,
+    BrandCreate,
+    BrandSubmit,
+    BrandUpdate,
+    EntityType,
+    Vertical,
+)
 from msgprofiles.core.http import ERROR_RESPONSES, AdminCtx, ApiRoute, Ctx
 from msgprofiles.core.pagination import PageParams, page_params
 from msgprofiles.core.schemas import Envelope, ListEnvelope
+from msgprofiles.webhooks import callbacks
 
 router = APIRouter(
     prefix="/v1/brands", tags=["Brands"], route_class=ApiRoute, responses=ERROR_RESPONSES
@@ -54,7 +62,20 @@ async def delete_brand(brand_id: str, ctx: AdminCtx) -> Response:
 
 
 @router.post("/{brand_id}/submit", status_code=202, response_model=Envelope[Brand])
-async def submit_brand(brand_id: str, ctx: AdminCtx) -> Response:
+async def submit_brand(brand_id: str, ctx: AdminCtx, body: BrandSubmit | None = None) -> Response:
     """Submit the brand to TCR: its KYC details freeze, registration runs in the background
-    and ends in `brand.verified`, `brand.unverified` or `brand.rejected`. Admin keys."""
-    return ctx.ok(await service.submit_brand(ctx.conn, ctx.caller, brand_id), 202)
+    and ends in `brand.verified`, `brand.unverified` or `brand.rejected` (also POSTed to
+    `callback_url` when given). Admin keys."""
+    body = body or BrandSubmit()
+    callback = None
+    if body.callback_url is not None:
+        allow_private = ctx.runtime.settings.allow_private_webhooks
+        callback = await callbacks.checked(str(body.callback_url), allow_private)
+    submitted = await service.submit_brand(
+        ctx.conn,
+        ctx.caller,
+        brand_id,
+        registration_alias=body.registration_alias,
+        callback=callback,
+    )
+    return ctx.ok(submitted, 202)

@@ -199,6 +199,17 @@ class BrandUpdate(BrandFields):
     authorized_contact: AuthorizedContact | None = None
 
 
+class BrandSubmit(InputModel):
+    registration_alias: Text | None = Field(
+        default=None, description="The name to register the brand under (default: its alias)."
+    )
+    callback_url: AnyHttpUrl | None = Field(
+        default=None,
+        description="Told of each registration status change of this brand: a signed POST "
+        "(the organization's callback secret), retried like webhook deliveries.",
+    )
+
+
 class Brand(BaseModel):
     id: str = Field(examples=["brand_01J9Z3T6X1N8Q5W4R2M7B0C9DE"])
     object: Literal["brand"] = "brand"
@@ -225,6 +236,12 @@ class Brand(BaseModel):
     destination_countries: list[dict[str, Any]]
     notes: str | None
     phone_number_prefix: str | None
+    vendor_fields: dict[str, dict[str, Any]] | None = Field(
+        description="What a vendor's API keeps on the brand with no field of ours, by vendor."
+    )
+    registration_alias: str | None = Field(
+        description="The name the brand was registered under (else its alias)."
+    )
     registration_status: RegistrationStatus
     identity_status: str | None
     tcr_brand_id: str | None

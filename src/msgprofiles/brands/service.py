@@ -2,7 +2,7 @@
 brand is PRIMARY and stays; later ones are SECONDARY. Once submitted to TCR a brand's KYC
 fields are frozen: the registry holds that version."""
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import bindparam, func, insert, select, update
@@ -20,6 +20,7 @@ from msgprofiles.jobs.runner import enqueue, handler
 from msgprofiles.organizations.models import organizations
 from msgprofiles.providers.tcr import BrandSubmission, RegistrationRejected
 from msgprofiles.runtime import Runtime
+from msgprofiles.webhooks import callbacks
 from msgprofiles.webhooks.events import emit, register_event_type
 
 for _type, _text in {
@@ -32,6 +33,7 @@ for _type, _text in {
     "brand.rejected": "TCR refused the brand; fix it and submit again.",
 }.items():
     register_event_type(_type, _text)
+callbacks.tells_callbacks("brand.submitted", "brand.verified", "brand.unverified", "brand.rejected")
 
 REGISTER_JOB = "brand.register"
 _t = brands
@@ -44,7 +46,8 @@ _count = prepare(select(func.count()).where(_t.c.organization_id == bindparam("o
 _lock_organization = prepare(
     select(organizations.c.id).where(organizations.c.id == bindparam("org")).with_for_update()
 )
-_OURS = frozenset({"alias", "notes"})  # labels of ours, not KYC: they may change after submission
+# Labels of ours and vendors' extras, not KYC: they may change after submission.
+_OURS = frozenset({"alias", "notes", "vendor_fields"})
 _OPTIONAL = (
     "alias",
     "entity_type",
@@ -65,7 +68,19 @@ _OPTIONAL = (
     "brand_relationship",
     "notes",
     "phone_number_prefix",
+    "registration_alias",
+    "vendor_fields",
 )
+
+
+def merge_vendor_fields(
+    current: Mapping[str, Any] | None, changes: Mapping[str, Mapping[str, Any]]
+) -> dict[str, Any]:
+    """What vendors keep on a record, with `changes` applied vendor by vendor, key by key."""
+    merged = dict(current or {})
+    for vendor, fields in changes.items():
+        merged[vendor] = {**merged.get(vendor, {}), **fields}
+    return merged
 
 
 def submitted(row: Mapping[str, Any]) -> bool:
@@ -161,8 +176,15 @@ async def _require(conn: Connection, caller: Caller, brand_id: str) -> Row:
     return await fetch_owned(conn, caller, _get, code, "brand", by_profile=False, brand=brand_id)
 
 
-def new_brand_row(organization_id: str, data: BrandFields, *, draft: bool) -> dict[str, Any]:
-    """A brand ready to insert (the caller decides PRIMARY or SECONDARY)."""
+def new_brand_row(
+    organization_id: str,
+    data: BrandFields,
+    *,
+    draft: bool,
+    vendor_fields: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A brand ready to insert (the caller decides PRIMARY or SECONDARY). `vendor_fields`:
+    what a dialect keeps on the brand under its vendor's name, e.g. {"plivo": {…}}."""
     now = utcnow()
     row: dict[str, Any] = {
         "organization_id": organization_id,
@@ -173,6 +195,7 @@ def new_brand_row(organization_id: str, data: BrandFields, *, draft: bool) -> di
         "is_tcr_application": True,
         "destination_countries": [],
         **_dumped(data),
+        "vendor_fields": dict(vendor_fields) if vendor_fields else None,
         "registration_status": "not_submitted",
         "identity_status": None,
         "tcr_brand_id": None,
@@ -206,11 +229,17 @@ async def insert_brand(conn: Connection, row: dict[str, Any]) -> Brand:
 
 
 async def create_brand(
-    conn: Connection, caller: Caller, data: BrandFields, *, draft: bool = False
+    conn: Connection,
+    caller: Caller,
+    data: BrandFields,
+    *,
+    draft: bool = False,
+    vendor_fields: Mapping[str, Any] | None = None,
 ) -> Brand:
     """A new brand. `draft`: the KYC may be incomplete (checked when submitted)."""
     caller.require_organization_scope()
-    return await insert_brand(conn, new_brand_row(caller.organization_id, data, draft=draft))
+    row = new_brand_row(caller.organization_id, data, draft=draft, vendor_fields=vendor_fields)
+    return await insert_brand(conn, row)
 
 
 async def list_brands(
@@ -221,7 +250,10 @@ async def list_brands(
     entity_type: str | None = None,
     vertical: str | None = None,
     brand_type: str | None = None,
+    registration_status: Sequence[str] | None = None,
+    has_tax_id: bool | None = None,
 ) -> Page[Brand]:
+    """`registration_status`: any of these; `has_tax_id`: with (or without) a tax id."""
     caller.require_organization_scope()
     statement = select(_t).where(_t.c.organization_id == caller.organization_id, _live)
     for column, value in (
@@ -231,6 +263,11 @@ async def list_brands(
     ):
         if value is not None:
             statement = statement.where(column == value)
+    if registration_status is not None:
+        statement = statement.where(_t.c.registration_status.in_(registration_status))
+    if has_tax_id is not None:
+        with_tax_id = _t.c.tax_id.is_not(None)
+        statement = statement.where(with_tax_id if has_tax_id else ~with_tax_id)
     return (await fetch_page(conn, statement, _t.c.id, page)).map(brand_model)
 
 
@@ -240,12 +277,22 @@ async def get_brand(conn: Connection, caller: Caller, brand_id: str) -> Brand:
 
 
 async def update_brand(
-    conn: Connection, caller: Caller, brand_id: str, data: BrandFields, *, draft: bool = False
+    conn: Connection,
+    caller: Caller,
+    brand_id: str,
+    data: BrandFields,
+    *,
+    draft: bool = False,
+    vendor_fields: Mapping[str, Any] | None = None,
 ) -> Brand:
+    """Change the fields sent; `vendor_fields` changes what each vendor named keeps, key by
+    key."""
     caller.require_organization_scope()
     changes = _dumped(data)
     async with conn.transaction():
         current = dict(await _require(conn, caller, brand_id))
+        if vendor_fields:
+            changes["vendor_fields"] = merge_vendor_fields(current["vendor_fields"], vendor_fields)
         frozen = sorted(set(changes) - _OURS)
         if frozen and submitted(current):
             raise DomainError(
@@ -303,6 +350,7 @@ async def mark_submitted(
     now = utcnow()
     changes = {
         "registration_status": "pending",
+        "registration_alias": row["registration_alias"],
         "submitted_at": now,
         "updated_at": now,
         "rejection_reason": None,
@@ -322,8 +370,17 @@ async def mark_submitted(
     return brand
 
 
-async def submit_brand(conn: Connection, caller: Caller, brand_id: str) -> Brand:
-    """Freeze the brand and queue its TCR registration; the outcome arrives as an event."""
+async def submit_brand(
+    conn: Connection,
+    caller: Caller,
+    brand_id: str,
+    *,
+    registration_alias: str | None = None,
+    callback: callbacks.Callback | None = None,
+) -> Brand:
+    """Freeze the brand and queue its TCR registration; the outcome arrives as an event, and
+    at `callback` when the request named one. `registration_alias`: the name to register
+    under (else the brand's alias)."""
     caller.require_organization_scope()
     async with conn.transaction():
         row = await _require(conn, caller, brand_id)
@@ -331,6 +388,10 @@ async def submit_brand(conn: Connection, caller: Caller, brand_id: str) -> Brand
             raise DomainError(ErrorCode.brand_locked, "This brand was already submitted to TCR.")
         if missing := missing_for_submission(row):
             raise brand_incomplete(missing)
+        if callback is not None:
+            await callbacks.register(conn, caller.organization_id, brand_id, callback)
+        if registration_alias is not None:
+            row = {**row, "registration_alias": registration_alias}
         brand = await mark_submitted(conn, caller.organization_id, row)
         assert brand is not None, "checked above, in this transaction"
         await enqueue(conn, caller.organization_id, REGISTER_JOB, {"brand_id": brand_id})

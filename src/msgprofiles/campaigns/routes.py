@@ -3,10 +3,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Response
 
 from msgprofiles.campaigns import service
-from msgprofiles.campaigns.schemas import Campaign, CampaignContent
+from msgprofiles.campaigns.schemas import Campaign, CampaignContent, CampaignSubmit
 from msgprofiles.core.http import ERROR_RESPONSES, AdminCtx, ApiRoute, Ctx
 from msgprofiles.core.pagination import PageParams, page_params
 from msgprofiles.core.schemas import Envelope, ListEnvelope
+from msgprofiles.webhooks import callbacks
 
 router = APIRouter(
     prefix="/v1/profiles/{profile_id}/campaigns",
@@ -54,9 +55,17 @@ async def delete_campaign(profile_id: str, campaign_id: str, ctx: AdminCtx) -> R
 
 
 @router.post(ONE + "/submit", status_code=202, response_model=Envelope[Campaign])
-async def submit_campaign(profile_id: str, campaign_id: str, ctx: AdminCtx) -> Response:
+async def submit_campaign(
+    profile_id: str, campaign_id: str, ctx: AdminCtx, body: CampaignSubmit | None = None
+) -> Response:
     """Send the campaign to TCR review (status `pending_review`); it ends `approved` or
-    `rejected`, with an event. Its brand must be registered or submitted (409
-    `brand_not_registered`). Admin keys."""
-    submitted = await service.submit_campaign(ctx.conn, ctx.caller, profile_id, campaign_id)
+    `rejected`, with an event (also POSTed to `callback_url` when given). Its brand must be
+    registered or submitted (409 `brand_not_registered`). Admin keys."""
+    callback = None
+    if body is not None and body.callback_url is not None:
+        allow_private = ctx.runtime.settings.allow_private_webhooks
+        callback = await callbacks.checked(str(body.callback_url), allow_private)
+    submitted = await service.submit_campaign(
+        ctx.conn, ctx.caller, profile_id, campaign_id, callback=callback
+    )
     return ctx.ok(submitted, 202)

@@ -20,6 +20,7 @@ UseCaseName = Literal[
     "POLLING_VOTING",
     "PUBLIC_SERVICE_ANNOUNCEMENT",
     "LOW_VOLUME",
+    "SOLE_PROPRIETOR",
 ]
 Status = Literal["draft", "pending_review", "approved", "rejected"]
 _KEYWORD = re.compile(r"[A-Za-z0-9]{1,32}")
@@ -82,16 +83,33 @@ class CampaignContent(InputModel):
         return value
 
 
+class CampaignSubmit(InputModel):
+    callback_url: AnyHttpUrl | None = Field(
+        default=None,
+        description="Told of each review status change of this campaign: a signed POST (the "
+        "organization's callback secret), retried like webhook deliveries.",
+    )
+
+
 class Campaign(BaseModel):
     id: str = Field(examples=["camp_01J9Z3T6X1N8Q5W4R2M7B0C9DE"])
     object: Literal["campaign"] = "campaign"
     profile_id: str
     brand_id: str
     inherited: bool = Field(description="A campaign of the parent profile, shared with this one.")
+    dedicated_profile: bool = Field(
+        default=False,
+        description="Its profile was made for it (a Plivo campaign): deleting the campaign "
+        "frees the profile's numbers and deletes the profile.",
+    )
     status: Status
     tcr_campaign_id: str | None
     submitted_at: datetime | None
     rejection_reason: str | None
     content: dict[str, Any]
+    vendor_fields: dict[str, dict[str, Any]] | None = Field(
+        description="What a vendor's API keeps on the campaign with no field of ours, by vendor."
+    )
     created_at: datetime
     updated_at: datetime
+    deleted_at: datetime | None = None

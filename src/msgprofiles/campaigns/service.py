@@ -1,7 +1,7 @@
 """10DLC campaigns of a profile's brand, with their own review status. A profile that
 inherits campaigns (inherit_tcr_campaign) also sees its parent profile's, read-only."""
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -20,6 +20,7 @@ from msgprofiles.jobs.runner import Retry, enqueue, handler
 from msgprofiles.profiles.service import brand_ids_of, parent_profile, require_profile
 from msgprofiles.providers.tcr import CampaignSubmission, RegistrationRejected
 from msgprofiles.runtime import Runtime
+from msgprofiles.webhooks import callbacks
 from msgprofiles.webhooks.events import emit, register_event_type
 
 for _type, _text in {
@@ -31,6 +32,9 @@ for _type, _text in {
     "campaign.rejected": "TCR rejected a campaign; fix it and submit again.",
 }.items():
     register_event_type(_type, _text)
+callbacks.tells_callbacks(
+    "campaign.submitted", "campaign.approved", "campaign.rejected", "campaign.deleted"
+)
 
 REGISTER_JOB = "campaign.register"
 _EDITABLE = ("draft", "rejected")
@@ -77,8 +81,16 @@ async def brand_of(conn: Connection, caller: Caller, profile: Row) -> str:
 
 
 async def create_campaign(
-    conn: Connection, caller: Caller, profile_id: str, content: CampaignContent
+    conn: Connection,
+    caller: Caller,
+    profile_id: str,
+    content: CampaignContent,
+    *,
+    vendor_fields: Mapping[str, Any] | None = None,
+    dedicated_profile: bool = False,
 ) -> Campaign:
+    """A draft campaign. `vendor_fields`: what a dialect keeps on it, e.g. {"plivo": {…}};
+    `dedicated_profile`: the profile was made for it (see `Campaign`)."""
     async with conn.transaction():
         profile = await require_profile(conn, caller, profile_id)
         now = utcnow()
@@ -86,9 +98,11 @@ async def create_campaign(
             "organization_id": caller.organization_id,
             "id": new_id("camp"),
             "profile_id": profile_id,
+            "dedicated_profile": dedicated_profile,
             "brand_id": await brand_of(conn, caller, profile),
             "name": content.name,
             "content": content.model_dump(mode="json"),
+            "vendor_fields": dict(vendor_fields) if vendor_fields else None,
             "status": "draft",
             "tcr_campaign_id": None,
             "submitted_at": None,
@@ -137,10 +151,17 @@ async def get_campaign(
 
 
 async def replace_campaign(
-    conn: Connection, caller: Caller, profile_id: str, campaign_id: str, content: CampaignContent
+    conn: Connection,
+    caller: Caller,
+    profile_id: str,
+    campaign_id: str,
+    content: CampaignContent,
+    *,
+    vendor_fields: Mapping[str, Any] | None = None,
 ) -> Campaign:
     """PUT: the whole content is replaced; refused while the campaign is under review or
-    approved. A rejected campaign becomes a draft again."""
+    approved. A rejected campaign becomes a draft again. `vendor_fields` changes what each
+    vendor named keeps, key by key."""
     async with conn.transaction():
         _, row = await _campaign(conn, caller, profile_id, campaign_id, own=True)
         if row["status"] not in _EDITABLE:
@@ -152,6 +173,10 @@ async def replace_campaign(
             "rejection_reason": None,
             "updated_at": utcnow(),
         }
+        if vendor_fields:
+            changes["vendor_fields"] = brands.merge_vendor_fields(
+                row["vendor_fields"], vendor_fields
+            )
         await conn.execute(
             update(_t)
             .where(_t.c.organization_id == caller.organization_id, _t.c.id == campaign_id)
@@ -175,11 +200,54 @@ async def delete_campaign(
             .where(_t.c.organization_id == caller.organization_id, _t.c.id == campaign_id)
             .values(deleted_at=now, updated_at=now)
         )
-        campaign = _to_model({**row, "updated_at": now}, profile_id)
+        campaign = _to_model({**row, "updated_at": now, "deleted_at": now}, profile_id)
         await emit(
             conn, caller.organization_id, "campaign.deleted", campaign, profile_id=profile_id
         )
     return campaign
+
+
+_any = prepare(
+    select(_t).where(_t.c.organization_id == bindparam("org"), _t.c.id == bindparam("camp"))
+)
+
+
+async def find_campaign(conn: Connection, caller: Caller, campaign_id: str) -> Campaign:
+    """Any campaign of the organization by id, deleted ones too (their history): for
+    vendors whose campaigns are addressed without their profile."""
+    caller.require_organization_scope()
+    row = await conn.fetch_one(_any, {"org": caller.organization_id, "camp": campaign_id})
+    if row is None:
+        raise not_found(ErrorCode.campaign_not_found, "campaign", campaign_id)
+    return _to_model(row, row["profile_id"])
+
+
+async def list_organization_campaigns(
+    conn: Connection,
+    caller: Caller,
+    page: PageParams,
+    *,
+    brand_id: str | None = None,
+    statuses: Sequence[str] | None = None,
+    deleted: bool | None = False,
+    use_case: str | None = None,
+) -> Page[Campaign]:
+    """Every campaign of the organization, whatever its profile: of one brand, in any of
+    `statuses`, deleted or not (`deleted=None`: both), whose main (first) use case is
+    `use_case`."""
+    caller.require_organization_scope()
+    statement = select(_t).where(_t.c.organization_id == caller.organization_id)
+    if deleted is not None:
+        statement = statement.where(_t.c.deleted_at.is_not(None) if deleted else _live)
+    if brand_id is not None:
+        statement = statement.where(_t.c.brand_id == brand_id)
+    if statuses is not None:
+        statement = statement.where(_t.c.status.in_(statuses))
+    if use_case is not None:
+        main = _t.c.content[("use_cases", 0, "use_case")].as_string()
+        statement = statement.where(main == use_case)
+    result = await fetch_page(conn, statement, _t.c.id, page)
+    return result.map(lambda row: _to_model(row, row["profile_id"]))
 
 
 # A profile's campaigns are its own and, when it inherits them, its parent's: two ids at most,
@@ -226,9 +294,15 @@ async def mark_submitted(
 
 
 async def submit_campaign(
-    conn: Connection, caller: Caller, profile_id: str, campaign_id: str
+    conn: Connection,
+    caller: Caller,
+    profile_id: str,
+    campaign_id: str,
+    *,
+    callback: callbacks.Callback | None = None,
 ) -> Campaign:
-    """Send a campaign to TCR review. Its brand must be registered, or on its way."""
+    """Send a campaign to TCR review. Its brand must be registered, or on its way. The
+    outcome is an event, and is POSTed to `callback` when the request named one."""
     async with conn.transaction():
         _, row = await _campaign(conn, caller, profile_id, campaign_id, own=True)
         if row["status"] not in _EDITABLE:
@@ -240,6 +314,8 @@ async def submit_campaign(
                 "TCR reviews campaigns of registered brands: submit the brand first "
                 f"(POST /v1/brands/{brand['id']}/submit), or complete the profile.",
             )
+        if callback is not None:
+            await callbacks.register(conn, caller.organization_id, campaign_id, callback)
         campaign = await mark_submitted(conn, caller.organization_id, row)
         assert campaign is not None, "checked above, in this transaction"
         await enqueue(conn, caller.organization_id, REGISTER_JOB, {"campaign_id": campaign_id})

@@ -65,6 +65,8 @@ class ErrorCode(StrEnum):
     brand_not_registered = "brand_not_registered"
     completion_prerequisites_unmet = "completion_prerequisites_unmet"
     campaign_locked = "campaign_locked"
+    campaign_not_approved = "campaign_not_approved"
+    number_in_use = "number_in_use"
     primary_brand_undeletable = "primary_brand_undeletable"
     webhook_url_not_allowed = "webhook_url_not_allowed"
     webhook_subscription_disabled = "webhook_subscription_disabled"
@@ -131,6 +133,8 @@ STATUS: dict[ErrorCode, int] = {
     ErrorCode.brand_not_registered: 409,
     ErrorCode.completion_prerequisites_unmet: 400,
     ErrorCode.campaign_locked: 409,
+    ErrorCode.campaign_not_approved: 409,
+    ErrorCode.number_in_use: 409,
     ErrorCode.primary_brand_undeletable: 409,
     ErrorCode.webhook_url_not_allowed: 422,
     ErrorCode.webhook_subscription_disabled: 409,

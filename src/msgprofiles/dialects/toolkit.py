@@ -13,9 +13,11 @@
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
 from starlette.datastructures import State
 from starlette.exceptions import HTTPException
 from ulid import ULID
@@ -44,6 +46,25 @@ def from_uuid(prefix: str, value: str, code: ErrorCode, what: str) -> str:
     except (ValueError, TypeError, AttributeError):
         raise not_found(code, what, value) from None
     return f"{prefix}_{ULID.from_bytes(parsed.bytes)}"
+
+
+def validated(
+    model: Any,
+    values: Mapping[str, Any],
+    prefix: str = "",
+    rename: Callable[[str], str] = str,
+) -> Any:
+    """`model` (a native input model) built from translated values; its validation errors
+    become a 400 naming the field by the vendor's path (`prefix`, each part renamed), never a
+    500."""
+    try:
+        return model.model_validate(values, strict=False)
+    except ValidationError as error:
+        failure = validation_error(error.errors())
+        for detail in failure.details:
+            parts = str(detail["field"]).split(".")
+            detail["field"] = prefix + ".".join(rename(part) for part in parts)
+        raise failure from None
 
 
 # Pages --------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from msgprofiles.core.pagination import PageParams, page_params
 from msgprofiles.core.schemas import Envelope, ListEnvelope
 from msgprofiles.numbers import service
 from msgprofiles.numbers.schemas import PhoneNumber, PhoneNumberCreate, PhoneNumberUpdate
+from msgprofiles.webhooks import callbacks
 
 router = APIRouter(
     prefix="/v1/numbers", tags=["Numbers"], route_class=ApiRoute, responses=ERROR_RESPONSES
@@ -33,8 +34,14 @@ async def get_number(number_id: str, ctx: Ctx) -> Response:
 
 @router.patch("/{number_id}", response_model=Envelope[PhoneNumber])
 async def update_number(number_id: str, body: PhoneNumberUpdate, ctx: AdminCtx) -> Response:
-    """Change a number's health or the profile it belongs to. Admin keys."""
-    return ctx.ok(await service.update_number(ctx.conn, ctx.caller, number_id, body))
+    """Change a number's health or the profile it belongs to; `callback_url` is told of the
+    number's later changes. Admin keys."""
+    callback = None
+    if body.callback_url is not None:
+        allow_private = ctx.runtime.settings.allow_private_webhooks
+        callback = await callbacks.checked(str(body.callback_url), allow_private)
+    updated = await service.update_number(ctx.conn, ctx.caller, number_id, body, callback=callback)
+    return ctx.ok(updated)
 
 
 @router.delete("/{number_id}", response_model=Envelope[PhoneNumber])

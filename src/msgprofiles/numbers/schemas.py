@@ -1,7 +1,7 @@
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import AnyHttpUrl, BaseModel, Field
 
 from msgprofiles.core.schemas import InputModel
 from msgprofiles.core.validation import CountryCode
@@ -43,3 +43,9 @@ class PhoneNumberUpdate(InputModel):
 
     health: Health | None = None
     profile_id: str | None = Field(default=None, max_length=40)
+    callback_url: AnyHttpUrl | None = Field(
+        default=None,
+        description="Told of this number's later changes (its profile assignment, its "
+        "release): a signed POST (the organization's callback secret), retried like webhook "
+        "deliveries.",
+    )

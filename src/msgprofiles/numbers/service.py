@@ -19,11 +19,13 @@ from msgprofiles.numbers.models import phone_numbers, sticky_senders
 from msgprofiles.numbers.schemas import PhoneNumber, PhoneNumberCreate, PhoneNumberUpdate
 from msgprofiles.profiles.schemas import SelectedSender
 from msgprofiles.profiles.service import require_profile
+from msgprofiles.webhooks import callbacks
 from msgprofiles.webhooks.events import emit, register_event_type
 
 register_event_type("number.created", "A number was added to the organization.")
 register_event_type("number.updated", "A number's health or profile changed.")
 register_event_type("number.released", "A number was released.")
+callbacks.tells_callbacks("number.updated", "number.released")
 
 _t = phone_numbers
 _live = _t.c.released_at.is_(None)
@@ -141,11 +143,20 @@ async def get_number(conn: Connection, caller: Caller, number_id: str) -> PhoneN
 
 
 async def update_number(
-    conn: Connection, caller: Caller, number_id: str, data: PhoneNumberUpdate
+    conn: Connection,
+    caller: Caller,
+    number_id: str,
+    data: PhoneNumberUpdate,
+    *,
+    callback: callbacks.Callback | None = None,
 ) -> PhoneNumber:
+    """Change the fields sent; the number's later changes go to `callback` when given."""
     changes = data.changes()
+    changes.pop("callback_url", None)  # the route made it `callback`
     async with conn.transaction():
         row = await _require(conn, caller, number_id)
+        if callback is not None:
+            await callbacks.register(conn, caller.organization_id, number_id, callback)
         if changes.get("profile_id") is not None:
             await require_profile(conn, caller, changes["profile_id"])
         elif "profile_id" in changes:
@@ -180,6 +191,94 @@ async def release_number(conn: Connection, caller: Caller, number_id: str) -> Ph
             conn, caller.organization_id, "number.released", model, profile_id=model.profile_id
         )
     return model
+
+
+_by_number = select(_t).where(
+    _t.c.organization_id == bindparam("org"), _t.c.number == bindparam("number"), _live
+)
+_read_by_number = prepare(_by_number)
+# Locked for a change: two requests assigning one number are taken one after the other.
+_lock_by_number = prepare(_by_number.with_for_update())
+
+
+async def numbers_by_value(
+    conn: Connection, caller: Caller, numbers: list[str], *, lock: bool = False
+) -> list[Row]:
+    """The organization's numbers, by their E.164 value, in the order given; 404 naming the
+    first that is not one of them. `lock`: to change them, in the caller's transaction."""
+    caller.require_organization_scope()
+    statement = _lock_by_number if lock else _read_by_number
+    rows = []
+    for number in numbers:
+        row = await conn.fetch_one(statement, {"org": caller.organization_id, "number": number})
+        if row is None:
+            raise DomainError(
+                ErrorCode.number_not_found,
+                f"{number} is not one of this organization's numbers.",
+                details=[{"field": "numbers", "value": number}],
+            )
+        rows.append(row)
+    return rows
+
+
+async def find_number(conn: Connection, caller: Caller, number: str) -> PhoneNumber:
+    """One of the organization's numbers by its E.164 value, or 404."""
+    [row] = await numbers_by_value(conn, caller, [number])
+    return _to_model(row)
+
+
+async def assign_numbers(
+    conn: Connection,
+    caller: Caller,
+    profile_id: str,
+    numbers: list[str],
+    *,
+    callback: callbacks.Callback | None = None,
+) -> list[PhoneNumber]:
+    """Assign these numbers (E.164) to the profile, all or none: a number assigned to another
+    profile is a 409 (unassign it there first). The numbers' later changes go to `callback`
+    (to none without one: an earlier request's callback is about another assignment)."""
+    async with conn.transaction():
+        await require_profile(conn, caller, profile_id)
+        rows = await numbers_by_value(conn, caller, numbers, lock=True)
+        for row in rows:
+            if row["profile_id"] not in (None, profile_id):
+                raise DomainError(
+                    ErrorCode.number_in_use,
+                    f"{row['number']} is assigned to another profile ({row['profile_id']}).",
+                    details=[{"field": "numbers", "value": row["number"]}],
+                )
+        assign = PhoneNumberUpdate(profile_id=profile_id)
+        if callback is None:
+            for row in rows:
+                await callbacks.forget(conn, caller.organization_id, row["id"])
+        return [
+            await update_number(conn, caller, row["id"], assign, callback=callback) for row in rows
+        ]
+
+
+async def unassign_number(
+    conn: Connection,
+    caller: Caller,
+    profile_id: str,
+    number: str,
+    *,
+    callback: callbacks.Callback | None = None,
+) -> PhoneNumber:
+    """Take the number (E.164) off the profile; 404 unless it is assigned there. Its later
+    changes go to `callback` (to none without one)."""
+    async with conn.transaction():
+        [row] = await numbers_by_value(conn, caller, [number], lock=True)
+        if row["profile_id"] != profile_id:
+            raise DomainError(
+                ErrorCode.number_not_found,
+                f"{number} is not assigned to this profile.",
+                details=[{"field": "number", "value": number}],
+            )
+        unassign = PhoneNumberUpdate(profile_id=None)
+        if callback is None:
+            await callbacks.forget(conn, caller.organization_id, row["id"])
+        return await update_number(conn, caller, row["id"], unassign, callback=callback)
 
 
 def _pick(candidates: list[Row], pool: dict[str, Any], rng: random.Random) -> Row:

@@ -21,6 +21,7 @@ from msgprofiles.core.time import utcnow
 from msgprofiles.db.database import Connection, Database, Row, prepare
 from msgprofiles.db.types import UTCDateTime
 from msgprofiles.jobs.runner import enqueue
+from msgprofiles.webhooks import callbacks
 from msgprofiles.webhooks.models import (
     events,
     webhook_deliveries,
@@ -96,6 +97,7 @@ async def emit(
     assert event_type in EVENT_TYPES, f"unregistered event type {event_type!r}"
     payload = data.model_dump(mode="json") if isinstance(data, BaseModel) else dict(data)
     event_id = new_id("evt")
+    now = utcnow()
     await conn.execute(
         _insert_event,
         {
@@ -104,9 +106,11 @@ async def emit(
             "type": event_type,
             "profile_id": profile_id,
             "data": payload,
-            "created_at": utcnow(),
+            "created_at": now,
         },
     )
+    if event_type in callbacks.STATUS_CHANGES and only_subscription is None:
+        await callbacks.notify(conn, organization_id, event_id, event_type, payload, now)
     for subscription in await conn.fetch_all(_subscribers, {"org": organization_id}):
         if only_subscription is not None:
             if subscription["id"] != only_subscription:
@@ -123,6 +127,7 @@ async def emit_many(
     """`emit` for many events of one type at once (bulk writes): the events in one statement,
     then a delivery of each to every subscription that wants it."""
     assert conn.in_transaction, "an event is written in the transaction of its change"
+    assert event_type not in callbacks.STATUS_CHANGES, "status changes are emitted one by one"
     assert event_type in EVENT_TYPES, f"unregistered event type {event_type!r}"
     now = utcnow()
     rows: list[dict[str, Any]] = [

@@ -104,3 +104,17 @@ webhook_delivery_attempts = Table(
         ["webhook_deliveries.organization_id", "webhook_deliveries.id"],
     ),
 )
+
+# The URL a brand, campaign or number request named for its object's status changes (one per
+# object: the latest request's), and the vendor format its callbacks take.
+status_callbacks = Table(
+    "status_callbacks",
+    metadata,
+    Column("organization_id", String(40), primary_key=True),
+    Column("object_id", String(40), primary_key=True),
+    Column("url", String(2048), nullable=False),
+    Column("payload_format", String(40), nullable=False),
+    Column("format_options", json_type(), nullable=True),  # what the format needs to know
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)

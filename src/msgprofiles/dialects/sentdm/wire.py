@@ -3,17 +3,18 @@ and the route class that gives every Sent.dm route our pipeline (auth, `x-profil
 limits, `Idempotency-Key`, `sandbox`) with these shapes."""
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 from fastapi import Request, Response
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 
 from msgprofiles.core.errors import DomainError, ErrorCode
-from msgprofiles.core.http import ApiRoute, validation_error
+from msgprofiles.core.http import ApiRoute
 from msgprofiles.core.responses import JSONResponse
 from msgprofiles.dialects.toolkit import ErrorTable
+from msgprofiles.dialects.toolkit import validated as validated  # the routes take it from here
 
 # Sent.dm's own number wherever its error catalogue has one (spec, "Corrections"); our other
 # conditions get numbers from 101 up, which Sent's catalogue does not use.
@@ -71,6 +72,8 @@ _CODES: Mapping[ErrorCode, str] = {
     ErrorCode.contact_attribute_exists: "CONFLICT_116",
     ErrorCode.app_profile_taken: "CONFLICT_117",
     ErrorCode.contact_import_finished: "CONFLICT_118",
+    ErrorCode.campaign_not_approved: "CONFLICT_119",
+    ErrorCode.number_in_use: "CONFLICT_120",
     ErrorCode.rate_limited: "BUSINESS_002",
     ErrorCode.idempotency_key_reused: "BUSINESS_101",
     ErrorCode.destination_not_allowed: "BUSINESS_102",
@@ -214,21 +217,3 @@ class SentRoute(ApiRoute):
     @classmethod
     def render_error(cls, request: Request, error: DomainError) -> Response:
         return error_response(request, error)
-
-
-def validated(
-    model: Any,
-    values: Mapping[str, Any],
-    prefix: str = "",
-    rename: Callable[[str], str] = str,
-) -> Any:
-    """`model` built from translated values; its validation errors become a 400 naming the
-    field by its Sent.dm path (`prefix`, each part renamed), never a 500."""
-    try:
-        return model.model_validate(values, strict=False)
-    except ValidationError as error:
-        failure = validation_error(error.errors())
-        for detail in failure.details:
-            parts = str(detail["field"]).split(".")
-            detail["field"] = prefix + ".".join(rename(part) for part in parts)
-        raise failure from None

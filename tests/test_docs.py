@@ -43,7 +43,11 @@ def offline_page(browser: Browser, base: str) -> tuple[Page, list[str]]:
 
 @pytest.mark.parametrize(
     ("path", "operation"),
-    [("/docs", "/v1/profiles"), ("/dialects/sentdm/docs", "/v3/profiles")],
+    [
+        ("/docs", "/v1/profiles"),
+        ("/dialects/sentdm/docs", "/v3/profiles"),
+        ("/dialects/plivo/docs", "/v1/Account/{auth_id}/Profile/"),
+    ],
 )
 def test_swagger_ui_lists_the_operations_offline(server, browser, path, operation):
     page, elsewhere = offline_page(browser, server)

@@ -4,6 +4,7 @@ status code, content type and body. Each case runs twice: as generated (ids that
 keys that mostly 401) and then with a valid key and the ids of real objects, so that bodies
 and queries reach the services."""
 
+import base64
 import contextlib
 import re
 from collections.abc import Iterator
@@ -25,7 +26,9 @@ from msgprofiles.app import create_app
 from msgprofiles.config import Settings
 from msgprofiles.dialects.imiconnect import DIALECT as IMICONNECT
 from msgprofiles.dialects.kirimdev import DIALECT as KIRIMDEV
+from msgprofiles.dialects.plivo import DIALECT as PLIVO
 from msgprofiles.dialects.sentdm import DIALECT as SENTDM
+from msgprofiles.dialects.toolkit import to_uuid
 from tests.conftest import Receiver
 from tests.factories import brand_body, content
 from tests.servers import live_server
@@ -101,6 +104,10 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
         live.ids["import_id"] = started.json()["data"]["id"]
         events = httpx.get(f"{base}/v1/events", headers={"x-api-key": key}).json()["data"]
         live.ids["event_id"] = events[0]["id"]
+        registered = live.create("/v1/brands", brand_body())
+        r = httpx.post(f"{base}/v1/brands/{registered}/submit", headers={"x-api-key": key})
+        assert r.status_code == 202, r.text
+        live.ids["registered_brand_id"] = registered
         yield live
 
 
@@ -129,6 +136,7 @@ schema = schemathesis.openapi.from_dict(create_app(Settings(data_dir=mkdtemp()))
 sentdm = schemathesis.openapi.from_dict(SENTDM.create_app(State()).openapi())
 kirimdev = schemathesis.openapi.from_dict(KIRIMDEV.create_app(State()).openapi())
 imiconnect = schemathesis.openapi.from_dict(IMICONNECT.create_app(State()).openapi())
+plivo = schemathesis.openapi.from_dict(PLIVO.create_app(State()).openapi())
 
 
 @schema.parametrize()
@@ -216,3 +224,32 @@ def test_the_imiconnect_dialect_never_answers_a_server_error(case, live: Live):
     case.call_and_validate(
         base_url=base_url, headers={"key": live.key}, checks=[not_a_server_error]
     )
+
+
+@plivo.parametrize()
+@settings(
+    max_examples=10,
+    derandomize=True,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+)
+def test_the_plivo_dialect_never_answers_a_server_error(case, live: Live):
+    base_url = live.url + PLIVO.prefix
+    auth_id = "MAXXXXXXXXXXXXXXXXXX"
+    basic = base64.b64encode(f"{auth_id}:{live.key}".encode()).decode()
+    auth = {"Authorization": f"Basic {basic}"}
+    case.call_and_validate(base_url=base_url, headers=auth, checks=[not_a_server_error])
+    if case.path_parameters:
+        ids = {
+            "auth_id": auth_id,
+            "profile_uuid": to_uuid(live.ids["brand_id"]),
+            "brand_id": to_uuid(live.ids["registered_brand_id"]),
+            "campaign_id": to_uuid(live.ids["campaign_id"]),
+            "number": "15125550199",
+        }
+        if case.method == "DELETE":  # deleted, the objects would 404
+            ids = {"auth_id": auth_id}
+        case.path_parameters = {
+            name: ids.get(name, value) for name, value in case.path_parameters.items()
+        }
+    case.call_and_validate(base_url=base_url, headers=auth, checks=[not_a_server_error])

@@ -4,8 +4,7 @@ from datetime import timedelta
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from cryptography.fernet import Fernet
-from sqlalchemy import create_engine, insert, select
+from sqlalchemy import column, create_engine, insert, select, table
 from sqlalchemy.ext.asyncio import create_async_engine
 
 import msgprofiles.api_keys.models
@@ -21,12 +20,11 @@ import msgprofiles.profiles.models
 import msgprofiles.webhooks.models
 import msgprofiles.whatsapp.models
 import msgprofiles.workflows.models  # noqa: F401  (every table on the metadata)
-from msgprofiles.core.crypto import SecretBox
 from msgprofiles.db.database import normalize_url, open_database
 from msgprofiles.db.metadata import metadata
 from msgprofiles.db.migrate import upgrade
-from msgprofiles.organizations.service import bootstrap_operator
 from msgprofiles.profiles.models import profiles
+from msgprofiles.profiles.service import new_profile_row
 from tests.conftest import make_database
 
 
@@ -56,6 +54,10 @@ def test_migrations_build_exactly_the_declared_schema_and_rerun_safely(fresh_dat
     assert asyncio.run(check()) == []
 
 
+# The profile columns migration 0007 left (later ones are not there yet).
+AT_0007 = {c.name for c in profiles.c} - {"created_by", "updated_by"}
+
+
 def test_case_duplicate_short_names_are_renamed_by_the_stated_rule(tmp_path):
     """0008: the oldest profile keeps a short name; later case duplicates become the first
     free '<first 9 characters> N'."""
@@ -63,28 +65,18 @@ def test_case_duplicate_short_names_are_renamed_by_the_stated_rule(tmp_path):
     names = ["Acme1", "ACME1", "acme1", "Acme1 2", "LONGNAMEXYZ", "longnamexyz", "Other"]
 
     async def arrange() -> str:
+        """Profiles as 0007 stored them: written through the columns it had."""
+        organization_id = "org_00000000000000000000000001"
+        then = table("profiles", *(column(c.name, c.type) for c in profiles.c if c.name in AT_0007))
         database = open_database(url)
         async with database.connect() as conn:
-            created = await bootstrap_operator(conn, SecretBox(Fernet.generate_key()))
-            assert created is not None
-            parent = dict(
-                await conn.fetch_one(
-                    select(profiles).where(profiles.c.organization_id == created.id)
-                )
-            )
             for number, name in enumerate(names):
-                await conn.execute(
-                    insert(profiles),
-                    {
-                        **parent,
-                        "id": f"prof_{number:026d}",
-                        "is_parent": False,
-                        "short_name": name,
-                        "created_at": parent["created_at"] + timedelta(seconds=number),
-                    },
-                )
+                row = new_profile_row(organization_id, f"Profile {number}", is_parent=False)
+                row |= {"id": f"prof_{number:026d}", "short_name": name}
+                row["created_at"] += timedelta(seconds=number)
+                await conn.execute(insert(then), {k: v for k, v in row.items() if k in AT_0007})
         await database.close()
-        return created.id
+        return organization_id
 
     async def short_names(organization_id: str) -> dict[str, str]:
         database = open_database(url)

@@ -130,3 +130,23 @@ async def test_a_contact_that_opted_out_is_not_sent_to(org: Org, database):
     assert whatsapp["allowed"] is True, "the opt-out is for SMS only"
     others = await check(org, profile_id=profile["id"], to="+14155550999", channel="sms")
     assert others["allowed"] is True, "only that contact's number"
+
+
+async def test_a_daily_spend_limit_refuses_once_reached(org: Org, database):
+    profile = await sender(org, database, ready=True)
+    ask = {"profile_id": profile["id"], "to": US, "channel": "sms"}
+    assert (await check(org, **ask, spent_today="500.00"))["allowed"], "no limit set"
+    limited = await org.patch(
+        f"/v1/profiles/{profile['id']}",
+        {"messaging": {"daily_spend_limit": "25.50", "daily_spend_limit_enabled": True}},
+    )
+    assert limited.status_code == 200, limited.text
+    assert (await check(org, **ask, spent_today="25.49"))["allowed"]
+    assert codes(await check(org, **ask, spent_today="25.50")) == ["daily_spend_limit_reached"]
+    assert (await check(org, **ask))["allowed"], "without the day's spend nothing is refused"
+    await org.patch(
+        f"/v1/profiles/{profile['id']}", {"messaging": {"daily_spend_limit_enabled": False}}
+    )
+    assert (await check(org, **ask, spent_today="99.00"))["allowed"], "a limit turned off"
+    bad = await org.post("/v1/send_checks", {**ask, "spent_today": "lots"})
+    assert bad.status_code == 400 and "spent_today" in bad.text

@@ -40,8 +40,13 @@ profiles = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     Column("deleted_at", UTCDateTime, nullable=True),
+    # The API keys that created the profile and changed it last (null: the command line, or
+    # before they were kept).
+    Column("created_by", String(40), nullable=True),
+    Column("updated_by", String(40), nullable=True),
     Index(None, "organization_id", "status", "id"),
     Index(None, "organization_id", "customer_id", "id"),
+    Index(None, "organization_id", "name", "id"),
 )
 # Short names are unique among an organization's live profiles, whatever their case: a
 # carrier shows "ACME1" and "acme1" to a handset as the same sender. (Short names are ASCII,

@@ -43,11 +43,22 @@ async def list_profiles(
         str | None, Query(max_length=100, description="In name or short name.")
     ] = None,
     customer_id: Annotated[str | None, Query(max_length=40)] = None,
+    name: Annotated[str | None, Query(max_length=255, description="Exactly this name.")] = None,
+    name_contains: Annotated[
+        str | None, Query(max_length=255, description="The name contains this, whatever the case.")
+    ] = None,
 ) -> Response:
     """Your organization's live profiles, newest first (a profile key sees its own); filter by
-    status, by a search in name or short name, and by the end-customer served."""
+    status, by a search in name or short name, by name, and by the end-customer served."""
     result = await service.list_profiles(
-        ctx.conn, ctx.caller, page, status=status, search=search, customer_id=customer_id
+        ctx.conn,
+        ctx.caller,
+        page,
+        status=status,
+        search=search,
+        customer_id=customer_id,
+        name=name,
+        name_contains=name_contains,
     )
     return ctx.page(result)
 

@@ -2,10 +2,18 @@ import re
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, AnyHttpUrl, BaseModel, EmailStr, Field, SecretStr
+from pydantic import (
+    AfterValidator,
+    AnyHttpUrl,
+    BaseModel,
+    EmailStr,
+    Field,
+    SecretStr,
+    model_validator,
+)
 
 from msgprofiles.core.schemas import InputModel
-from msgprofiles.core.validation import E164, CountryCode
+from msgprofiles.core.validation import E164, CountryCode, SmallObject
 from msgprofiles.organizations.schemas import WhatsAppCredentials
 
 BillingModel = Literal["organization", "profile", "profile_and_organization"]
@@ -26,6 +34,51 @@ def short_name(value: str) -> str:
 
 ShortName = Annotated[str, AfterValidator(short_name), Field(examples=["SALES"])]
 Weight = Annotated[int, Field(ge=0, le=9)]
+
+
+def alpha_sender(value: str) -> str:
+    """What an alphanumeric sender ID may be: 1-11 letters, digits or spaces, with a letter."""
+    if not re.fullmatch(r"[A-Za-z0-9 ]{1,11}", value) or not any(c.isalpha() for c in value):
+        raise ValueError("1 to 11 letters, digits or spaces, with at least one letter")
+    return value
+
+
+AlphaSender = Annotated[str, AfterValidator(alpha_sender), Field(examples=["ACME"])]
+Usd = Annotated[
+    str,
+    Field(
+        pattern=r"^[0-9]{1,9}(\.[0-9]{1,2})?$",
+        examples=["269.00"],
+        description="US dollars, e.g. 269.00.",
+    ),
+]
+Hostname = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=253,
+        pattern=r"^([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+"
+        r"[A-Za-z]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$",
+        examples=["acme.link"],
+    ),
+]
+VendorSettings = Annotated[
+    dict[Annotated[str, Field(min_length=1, max_length=40)], SmallObject],
+    Field(
+        max_length=10,
+        description="Settings a vendor's API has and msgprofiles does not use, kept by vendor "
+        'and echoed back (e.g. {"telnyx": {"webhook_api_version": "2"}}).',
+    ),
+]
+
+
+class UrlShortenerSettings(InputModel):
+    """Links of public URL shorteners in messages are replaced with links on this domain."""
+
+    domain: Hostname
+    prefix: str | None = Field(default=None, max_length=40, pattern=r"^[A-Za-z0-9_-]*$")
+    replace_blacklist_only: bool = False
+    send_webhooks: bool = False
 
 
 class BillingContact(InputModel):
@@ -101,6 +154,32 @@ class MessagingSettings(InputModel):
         max_length=250,
         description="ISO country codes a message may go to; empty: anywhere.",
     )
+    alpha_sender: AlphaSender | None = Field(
+        default=None, description="The sender ID for destinations that require an alphanumeric one."
+    )
+    daily_spend_limit: Usd | None = Field(
+        default=None, description="What the profile may spend a day (UTC), in US dollars."
+    )
+    daily_spend_limit_enabled: bool = Field(
+        default=False,
+        description="The pre-send check refuses a message once the day's spend reaches the limit.",
+    )
+    url_shortener_settings: UrlShortenerSettings | None = None
+    mms_fall_back_to_sms: bool = Field(
+        default=False, description="An MMS a destination cannot take goes as SMS with a link."
+    )
+    mms_transcoding: bool = Field(default=False, description="Resize MMS media carriers refuse.")
+    mobile_only: bool = Field(default=False, description="Send to mobile numbers only.")
+    smart_encoding: bool = Field(
+        default=False, description="Replace characters that force UCS-2 with GSM-7 look-alikes."
+    )
+    vendor_settings: VendorSettings = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _limit_to_enable(self) -> "MessagingSettings":
+        if self.daily_spend_limit_enabled and self.daily_spend_limit is None:
+            raise ValueError("daily_spend_limit_enabled needs a daily_spend_limit")
+        return self
 
 
 class NumberPoolUpdate(InputModel):
@@ -113,13 +192,23 @@ class NumberPoolUpdate(InputModel):
 
 
 class MessagingSettingsUpdate(InputModel):
-    """Only the fields sent are changed."""
+    """Only the fields sent are changed; null clears an optional setting. `vendor_settings`
+    changes each vendor's settings key by key."""
 
     enabled: bool | None = None
     webhook_url: AnyHttpUrl | None = None
     failover_url: AnyHttpUrl | None = None
     number_pool: NumberPoolUpdate | None = None
     whitelisted_destinations: list[CountryCode] | None = Field(default=None, max_length=250)
+    alpha_sender: AlphaSender | None = None
+    daily_spend_limit: Usd | None = None
+    daily_spend_limit_enabled: bool | None = None
+    url_shortener_settings: UrlShortenerSettings | None = None
+    mms_fall_back_to_sms: bool | None = None
+    mms_transcoding: bool | None = None
+    mobile_only: bool | None = None
+    smart_encoding: bool | None = None
+    vendor_settings: VendorSettings | None = None
 
 
 class Profile(BaseModel):
@@ -154,6 +243,12 @@ class Profile(BaseModel):
     messaging: MessagingSettings
     created_at: datetime
     updated_at: datetime
+    created_by: str | None = Field(
+        default=None, description="The API key that created the profile (null: the CLI)."
+    )
+    updated_by: str | None = Field(
+        default=None, description="The API key that changed it last (null: the CLI)."
+    )
 
 
 class _ProfileFields(InputModel):

@@ -6,6 +6,7 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import bindparam, func, insert, select, update
 
 from msgprofiles.brands import service as brands
@@ -187,6 +188,8 @@ def new_profile_row(organization_id: str, name: str, *, is_parent: bool) -> dict
         "created_at": now,
         "updated_at": now,
         "deleted_at": None,
+        "created_by": None,
+        "updated_by": None,
     }
 
 
@@ -349,6 +352,7 @@ async def create_profile(
     caller.require_organization_scope()
     row = new_profile_row(caller.organization_id, data.name, is_parent=False)
     row.update(_fields(data))
+    row["created_by"] = row["updated_by"] = caller.key_id
     if data.messaging is not None:
         row["messaging"] = data.messaging.model_dump(mode="json")
     _check_billing(row, data.payment_details)
@@ -394,8 +398,17 @@ async def list_profiles(
     status: str | None = None,
     search: str | None = None,
     customer_id: str | None = None,
+    name: str | None = None,
+    name_contains: str | None = None,
 ) -> Page[Profile]:
+    """`search`: in the name or the short name, whatever the case; `name`: exactly this name;
+    `name_contains`: the name contains this, whatever the case."""
     statement = select(_t).where(_t.c.organization_id == caller.organization_id, _live)
+    if name is not None:
+        statement = statement.where(_t.c.name == name)
+    if name_contains:
+        pattern = "%" + escape_like(name_contains) + "%"
+        statement = statement.where(_t.c.name.ilike(pattern, escape="\\"))
     if caller.profile_id is not None:
         statement = statement.where(_t.c.id == caller.profile_id)
     if status is not None:
@@ -415,27 +428,43 @@ async def get_profile(conn: Connection, caller: Caller, profile_id: str) -> Prof
     return profile_model(await require_profile(conn, caller, profile_id))
 
 
+# Messaging settings a PATCH may clear with null (the others keep their value on null).
+_CLEARABLE = frozenset(
+    {"webhook_url", "failover_url", "alpha_sender", "daily_spend_limit", "url_shortener_settings"}
+)
+
+
 def _merge_messaging(current: dict[str, Any], data: ProfileUpdate) -> dict[str, Any]:
     assert data.messaging is not None
-    merged = dict(current)
-    for field in data.messaging.model_fields_set:
-        value = getattr(data.messaging, field)
+    merged = MessagingSettings.model_validate(current, strict=False).model_dump(mode="json")
+    sent = data.messaging.model_dump(mode="json", include=data.messaging.model_fields_set)
+    for field, value in sent.items():
         if field == "number_pool":
             if value is not None:
-                pool = dict(merged["number_pool"])
-                pool.update(
-                    {
-                        k: getattr(value, k)
-                        for k in value.model_fields_set
-                        if getattr(value, k) is not None
-                    }
-                )
-                merged["number_pool"] = pool
-        elif field in ("webhook_url", "failover_url"):
-            merged[field] = None if value is None else str(value)
-        elif value is not None:
+                merged["number_pool"] |= {k: v for k, v in value.items() if v is not None}
+        elif field == "vendor_settings":
+            for vendor, settings in (value or {}).items():
+                merged["vendor_settings"][vendor] = {
+                    **merged["vendor_settings"].get(vendor, {}),
+                    **settings,
+                }
+        elif value is not None or field in _CLEARABLE:
             merged[field] = value
-    return MessagingSettings.model_validate(merged, strict=False).model_dump(mode="json")
+    try:
+        settings = MessagingSettings.model_validate(merged, strict=False)
+    except ValidationError as error:  # the settings sent do not fit those kept
+        details = [
+            {
+                "field": ".".join(["messaging", *map(str, e["loc"])]),
+                "type": e["type"],
+                "message": e["msg"],
+            }
+            for e in error.errors()
+        ]
+        raise DomainError(
+            ErrorCode.validation_error, "The messaging settings are invalid.", details=details
+        ) from None
+    return settings.model_dump(mode="json")
 
 
 async def update_profile(
@@ -459,6 +488,9 @@ async def update_profile(
         return profile_model(current)
     async with conn.transaction():
         current = dict(await require_profile(conn, caller, profile_id))
+        if data.messaging is not None:  # merged into what is there now, not what was read
+            changes["messaging"] = _merge_messaging(current["messaging"], data)
+        changes["updated_by"] = caller.key_id
         row = {**current, **changes, "updated_at": utcnow()}
         _check_billing(row, data.payment_details)
         if brand is not None:
@@ -499,9 +531,9 @@ async def delete_profile(conn: Connection, caller: Caller, profile_id: str) -> P
         await conn.execute(
             update(_t)
             .where(_t.c.organization_id == caller.organization_id, _t.c.id == profile_id)
-            .values(deleted_at=now, updated_at=now)
+            .values(deleted_at=now, updated_at=now, updated_by=caller.key_id)
         )
-        profile = profile_model({**row, "updated_at": now})
+        profile = profile_model({**row, "updated_at": now, "updated_by": caller.key_id})
         await emit(conn, caller.organization_id, "profile.deleted", profile, profile_id=profile.id)
     return profile
 

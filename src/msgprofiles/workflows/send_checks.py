@@ -2,6 +2,7 @@
 this profile (or WhatsApp number) send on this channel to this recipient now? — answered
 from every domain that has a say, with every reason it may not."""
 
+from decimal import Decimal
 from typing import Literal
 
 from pydantic import BaseModel, Field, model_validator
@@ -13,6 +14,7 @@ from msgprofiles.core.schemas import InputModel
 from msgprofiles.core.validation import E164, region_of
 from msgprofiles.customers import service as customers
 from msgprofiles.db.database import Connection
+from msgprofiles.profiles.schemas import Usd
 from msgprofiles.profiles.service import require_profile
 from msgprofiles.whatsapp import service as whatsapp
 
@@ -24,6 +26,7 @@ Reason = Literal[
     "campaign_not_approved",
     "destination_not_allowed",
     "messaging_disabled",
+    "daily_spend_limit_reached",
 ]
 # US carriers take application-to-person SMS only under an approved 10DLC campaign.
 _CAMPAIGN_COUNTRIES = frozenset({"US"})
@@ -36,6 +39,11 @@ class SendCheck(InputModel):
     )
     to: E164
     channel: Literal["sms", "whatsapp"]
+    spent_today: Usd | None = Field(
+        default=None,
+        description="What the profile has spent since midnight UTC, in US dollars, as the "
+        "sending platform counts it: checked against the profile's daily spend limit.",
+    )
 
     @model_validator(mode="after")
     def _sender(self) -> "SendCheck":
@@ -94,4 +102,12 @@ async def check_send(conn: Connection, caller: Caller, data: SendCheck) -> SendC
             found = await campaigns.campaigns_of(conn, caller.organization_id, owners)
             if not any(campaign["status"] == "approved" for campaign in found):
                 refuse("campaign_not_approved", "No approved 10DLC campaign covers this profile.")
+        limit = settings.get("daily_spend_limit")
+        spent = data.spent_today
+        enforced = settings.get("daily_spend_limit_enabled") and limit is not None
+        if enforced and spent is not None and Decimal(spent) >= Decimal(limit):
+            refuse(
+                "daily_spend_limit_reached",
+                f"The profile spent {spent} USD today; its limit is {limit} USD a day.",
+            )
     return SendCheckResult(allowed=not reasons, reasons=reasons)

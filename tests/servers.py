@@ -123,3 +123,17 @@ def wait_for(condition, seconds: float = 60) -> None:  # type: ignore[no-untyped
     while not condition():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.1)
+
+
+def tenant_keys(url: str, operator_key: str, name: str) -> tuple[str, str]:
+    """A new tenant of a live server, without a WhatsApp account: its admin and member keys."""
+    created = httpx.post(
+        f"{url}/v1/organizations", json={"name": name}, headers={"x-api-key": operator_key}
+    )
+    assert created.status_code == 201, created.text
+    admin = created.json()["data"]["api_key"]["secret"]
+    member = httpx.post(
+        f"{url}/v1/api_keys", json={"name": "m", "role": "member"}, headers={"x-api-key": admin}
+    )
+    assert member.status_code == 201, member.text
+    return admin, member.json()["data"]["secret"]

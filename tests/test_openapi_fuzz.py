@@ -26,8 +26,10 @@ from msgprofiles.app import create_app
 from msgprofiles.config import Settings
 from msgprofiles.dialects.imiconnect import DIALECT as IMICONNECT
 from msgprofiles.dialects.kirimdev import DIALECT as KIRIMDEV
+from msgprofiles.dialects.opentact import DIALECT as OPENTACT
 from msgprofiles.dialects.plivo import DIALECT as PLIVO
 from msgprofiles.dialects.sentdm import DIALECT as SENTDM
+from msgprofiles.dialects.telnyx import DIALECT as TELNYX
 from msgprofiles.dialects.toolkit import to_uuid
 from tests.conftest import Receiver
 from tests.factories import brand_body, content
@@ -137,6 +139,8 @@ sentdm = schemathesis.openapi.from_dict(SENTDM.create_app(State()).openapi())
 kirimdev = schemathesis.openapi.from_dict(KIRIMDEV.create_app(State()).openapi())
 imiconnect = schemathesis.openapi.from_dict(IMICONNECT.create_app(State()).openapi())
 plivo = schemathesis.openapi.from_dict(PLIVO.create_app(State()).openapi())
+telnyx = schemathesis.openapi.from_dict(TELNYX.create_app(State()).openapi())
+opentact = schemathesis.openapi.from_dict(OPENTACT.create_app(State()).openapi())
 
 
 @schema.parametrize()
@@ -253,3 +257,37 @@ def test_the_plivo_dialect_never_answers_a_server_error(case, live: Live):
             name: ids.get(name, value) for name, value in case.path_parameters.items()
         }
     case.call_and_validate(base_url=base_url, headers=auth, checks=[not_a_server_error])
+
+
+def _messaging_profile_case(case, live: Live, base_url: str, auth: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+    """As generated, then with a valid key, no generated Idempotency-Key and a real profile."""
+    case.call_and_validate(base_url=base_url, headers=auth, checks=[not_a_server_error])
+    for header in ("Authorization", "Idempotency-Key", "X-Auth-Token"):
+        (case.headers or {}).pop(header, None)
+    if case.path_parameters and case.method != "DELETE":
+        profile = to_uuid(live.ids["profile_id"])
+        case.path_parameters = dict.fromkeys(case.path_parameters, profile)
+    case.call_and_validate(base_url=base_url, headers=auth, checks=[not_a_server_error])
+
+
+@telnyx.parametrize()
+@settings(
+    max_examples=10,
+    derandomize=True,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+)
+def test_the_telnyx_dialect_never_answers_a_server_error(case, live: Live):
+    auth = {"Authorization": f"Bearer {live.key}"}
+    _messaging_profile_case(case, live, live.url + TELNYX.prefix, auth)
+
+
+@opentact.parametrize()
+@settings(
+    max_examples=10,
+    derandomize=True,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+)
+def test_the_opentact_dialect_never_answers_a_server_error(case, live: Live):
+    _messaging_profile_case(case, live, live.url + OPENTACT.prefix, {"X-Auth-Token": live.key})

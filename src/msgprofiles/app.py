@@ -41,7 +41,7 @@ from msgprofiles.core.responses import JSONResponse, domain_error_response
 from msgprofiles.customers import routes as customer_routes
 from msgprofiles.dashboard import setup as setup_page
 from msgprofiles.db.database import Database
-from msgprofiles.dialects import imiconnect, kirimdev, plivo, sentdm
+from msgprofiles.dialects import imiconnect, kirimdev, opentact, plivo, sentdm, telnyx
 from msgprofiles.dialects.toolkit import Dialect
 from msgprofiles.jobs.runner import Worker, purge_succeeded, queue_summary, release_orphaned
 from msgprofiles.numbers import routes as number_routes
@@ -77,6 +77,8 @@ DIALECTS: tuple[Dialect, ...] = (
     kirimdev.DIALECT,
     imiconnect.DIALECT,
     plivo.DIALECT,
+    telnyx.DIALECT,
+    opentact.DIALECT,
 )
 """Every vendor dialect, each a sub-application at its own prefix: adding one is one line."""
 

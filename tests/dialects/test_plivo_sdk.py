@@ -15,7 +15,7 @@ from plivo import exceptions
 from standardwebhooks import Webhook
 
 from tests.conftest import Receiver
-from tests.servers import FAST_RETRIES, live_server, wait_for
+from tests.servers import FAST_RETRIES, live_server, tenant_keys, wait_for
 
 AUTH_ID = "MAXXXXXXXXXXXXXXXXXX"
 
@@ -87,25 +87,11 @@ class Tenant:
         return response.json()  # type: ignore[no-any-return]
 
 
-def _organization(url: str, operator_key: str, name: str) -> tuple[str, str]:
-    """A tenant (no WhatsApp account) with an admin key and a member key."""
-    created = httpx.post(
-        f"{url}/v1/organizations", json={"name": name}, headers={"x-api-key": operator_key}
-    )
-    assert created.status_code == 201, created.text
-    admin = created.json()["data"]["api_key"]["secret"]
-    member = httpx.post(
-        f"{url}/v1/api_keys", json={"name": "m", "role": "member"}, headers={"x-api-key": admin}
-    )
-    assert member.status_code == 201, member.text
-    return admin, member.json()["data"]["secret"]
-
-
 @pytest.fixture(scope="module")
 def tenant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tenant]:
     with live_server(tmp_path_factory.mktemp("plivo"), FAST_RETRIES) as (url, operator_key):
-        admin, member = _organization(url, operator_key, "ABC")
-        other, _ = _organization(url, operator_key, "Other")
+        admin, member = tenant_keys(url, operator_key, "ABC")
+        other, _ = tenant_keys(url, operator_key, "Other")
         original = plivo.rest.client.PLIVO_API_BASE_URI
         plivo.rest.client.PLIVO_API_BASE_URI = f"{url}/dialects/plivo/v1/Account"
         try:

@@ -197,6 +197,18 @@ async def _require(conn: Connection, caller: Caller, key_id: str) -> Row:
     return await fetch_owned(conn, caller, _get, code, "API key", by_profile=False, key_id=key_id)
 
 
+async def key_names(conn: Connection, organization_id: str, key_ids: set[str]) -> dict[str, str]:
+    """The names of these keys of the organization (who changed something), in one query."""
+    if not key_ids:
+        return {}
+    rows = await conn.fetch_all(
+        select(_t.c.id, _t.c.name).where(
+            _t.c.organization_id == organization_id, _t.c.id.in_(key_ids)
+        )
+    )
+    return {row["id"]: row["name"] for row in rows}
+
+
 async def get_api_key(conn: Connection, caller: Caller, key_id: str) -> ApiKey:
     return _to_model(await _require(conn, caller, key_id))
 

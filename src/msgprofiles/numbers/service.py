@@ -2,6 +2,7 @@
 the number to send from (the number pool)."""
 
 import random
+from collections.abc import Sequence
 from typing import Any
 
 import phonenumbers
@@ -127,9 +128,17 @@ async def create_number(conn: Connection, caller: Caller, data: PhoneNumberCreat
 
 
 async def list_numbers(
-    conn: Connection, caller: Caller, page: PageParams, profile_id: str | None = None
+    conn: Connection,
+    caller: Caller,
+    page: PageParams,
+    profile_id: str | None = None,
+    types: Sequence[str] | None = None,
 ) -> Page[PhoneNumber]:
+    """The live numbers, of one profile and of some `types` (long_code, toll_free,
+    short_code) when asked."""
     statement = select(_t).where(_t.c.organization_id == caller.organization_id, _live)
+    if types is not None:
+        statement = statement.where(_t.c.type.in_(types))
     if profile_id is not None:
         await require_profile(conn, caller, profile_id)
         statement = statement.where(_t.c.profile_id == profile_id)

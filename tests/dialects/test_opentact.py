@@ -98,6 +98,13 @@ async def test_modify_changes_what_is_sent(org: Org):
     assert modified["name"] == "Renamed" and modified["tollfree_weight"] == 7
     assert modified["callback_url2"] is None and modified["callback_url"] == SEED["callback_url"]
     assert modified["long_code_weight"] == 5, "the rest stays"
+    telnyx = await org.client.get(
+        f"/dialects/telnyx/v2/messaging_profiles/{created['uuid']}", headers=org.headers()
+    )
+    shown = telnyx.json()["data"]
+    assert shown["name"] == "Renamed", "the same profile through Telnyx, at once"
+    assert shown["number_pool_settings"]["toll_free_weight"] == 7
+    assert shown["webhook_failover_url"] is None
     flag = payload(await call(org, "PATCH", path, json={"number_pool_enable": "false"}))
     assert flag["number_pool_enable"] is False
     assert payload(await call(org, "GET", path)) == flag

@@ -230,8 +230,10 @@ def test_refusals(tenant: Tenant, monkeypatch: pytest.MonkeyPatch):
         client.messaging_profiles.delete(to_uuid(parent["id"]))
 
 
-def test_idempotency_key_and_tenants(tenant: Tenant):
-    client = tenant.client()
+def test_idempotency_key_and_tenants(tenant: Tenant, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("TELNYX_API_KEY", tenant.key)
+    monkeypatch.setenv("TELNYX_BASE_URL", f"{tenant.url}/dialects/telnyx/v2")
+    client = telnyx.Telnyx(max_retries=0, _strict_response_validation=True)  # from the env
     first = client.messaging_profiles.create(
         name="Once", whitelisted_destinations=["US"], extra_headers={"Idempotency-Key": "once-1"}
     ).data

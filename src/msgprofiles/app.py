@@ -39,6 +39,7 @@ from msgprofiles.core.middleware import BodyLimitMiddleware, RequestContextMiddl
 from msgprofiles.core.ratelimit import RateLimiter
 from msgprofiles.core.responses import JSONResponse, domain_error_response
 from msgprofiles.customers import routes as customer_routes
+from msgprofiles.dashboard import console
 from msgprofiles.dashboard import setup as setup_page
 from msgprofiles.db.database import Database
 from msgprofiles.dialects import imiconnect, kirimdev, opentact, plivo, sentdm, telnyx
@@ -148,6 +149,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(workflow_routes.checks)
     app.include_router(workflow_routes.whatsapp_accounts)
     app.include_router(setup_page.router)
+    app.include_router(console.public)
+    app.include_router(console.router)
     # Dialects are sub-applications: their routes never slow the native API's matching.
     for dialect in DIALECTS:
         app.mount(dialect.prefix, dialect.create_app(app.state))

@@ -114,6 +114,28 @@ async def authenticate(conn: Connection, secret: str) -> Caller:
     )
 
 
+_active_by_id = prepare(
+    select(_t.c.id, _t.c.organization_id, _t.c.role, _t.c.profile_id, organizations.c.is_operator)
+    .join(organizations, organizations.c.id == _t.c.organization_id)
+    .where(_this_key, _t.c.revoked_at.is_(None))
+)
+
+
+async def active_caller(conn: Connection, organization_id: str, key_id: str) -> Caller | None:
+    """The caller an active key stands for, by the key's id (a dashboard session remembers
+    the id, never the secret); None once the key is revoked."""
+    row = await conn.fetch_one(_active_by_id, {"org": organization_id, "key_id": key_id})
+    if row is None:
+        return None
+    return Caller(
+        organization_id=row["organization_id"],
+        role=row["role"],
+        key_id=row["id"],
+        profile_id=row["profile_id"],
+        is_operator=row["is_operator"],
+    )
+
+
 def _to_model(row: Mapping[Any, Any]) -> ApiKey:
     status: Literal["active", "revoked"] = "active" if row["revoked_at"] is None else "revoked"
     return ApiKey(

@@ -13,7 +13,7 @@ from msgprofiles.core.auth import Caller
 from msgprofiles.core.errors import DomainError, ErrorCode
 from msgprofiles.core.ids import new_id
 from msgprofiles.core.pagination import Page, PageParams, fetch_page
-from msgprofiles.core.tenancy import fetch_owned
+from msgprofiles.core.tenancy import count_by, fetch_owned
 from msgprofiles.core.time import utcnow
 from msgprofiles.db.database import Connection, Row, prepare
 from msgprofiles.jobs.runner import enqueue, handler
@@ -269,6 +269,12 @@ async def list_brands(
         with_tax_id = _t.c.tax_id.is_not(None)
         statement = statement.where(with_tax_id if has_tax_id else ~with_tax_id)
     return (await fetch_page(conn, statement, _t.c.id, page)).map(brand_model)
+
+
+async def count_by_status(conn: Connection, caller: Caller) -> dict[str, int]:
+    """The organization's live brands by TCR registration status."""
+    caller.require_organization_scope()
+    return await count_by(conn, caller.organization_id, _t.c.registration_status, _live)
 
 
 async def get_brand(conn: Connection, caller: Caller, brand_id: str) -> Brand:

@@ -46,7 +46,7 @@ from msgprofiles.core.errors import STATUS, DomainError, ErrorCode, not_found
 from msgprofiles.core.http import validation_error
 from msgprofiles.core.ids import new_id
 from msgprofiles.core.pagination import Page, PageParams, escape_like, fetch_page
-from msgprofiles.core.tenancy import fetch_matching
+from msgprofiles.core.tenancy import count_by, fetch_matching
 from msgprofiles.core.time import utcnow
 from msgprofiles.core.validation import e164
 from msgprofiles.db.database import Connection, IntegrityError, Row, prepare
@@ -429,6 +429,12 @@ async def list_contacts(
         else:
             statement = statement.where(stored.as_string() == value)
     return (await fetch_page(conn, statement, _c.c.id, page)).map(_contact)
+
+
+async def count_contacts(conn: Connection, caller: Caller) -> int:
+    """How many contacts the organization has."""
+    counted = await count_by(conn, caller.organization_id, _c.c.organization_id)
+    return sum(counted.values())
 
 
 async def get_contact(conn: Connection, caller: Caller, contact_id: str) -> Contact:

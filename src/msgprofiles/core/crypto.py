@@ -22,6 +22,14 @@ class SecretBox:
     def encrypt(self, plaintext: str) -> str:
         return self._fernet.encrypt(plaintext.encode()).decode()
 
+    def open_recent(self, token: str, max_age_seconds: int) -> str | None:
+        """What `encrypt` sealed at most `max_age_seconds` ago; None if it is older, or was
+        not sealed with this key, or was changed (a session cookie)."""
+        try:
+            return self._fernet.decrypt(token.encode(), ttl=max_age_seconds).decode()
+        except (InvalidToken, ValueError):
+            return None
+
     def decrypt(self, token: str) -> str:
         try:
             return self._fernet.decrypt(token.encode()).decode()

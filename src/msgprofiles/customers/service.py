@@ -16,7 +16,7 @@ from msgprofiles.core.auth import Caller
 from msgprofiles.core.errors import DomainError, ErrorCode
 from msgprofiles.core.ids import new_id
 from msgprofiles.core.pagination import Page, PageParams, escape_like, fetch_page
-from msgprofiles.core.tenancy import fetch_owned
+from msgprofiles.core.tenancy import count_by, fetch_owned
 from msgprofiles.core.time import utcnow
 from msgprofiles.customers.models import customer_setup_links, customers
 from msgprofiles.customers.schemas import (
@@ -156,6 +156,11 @@ async def list_customers(
             or_(_c.c.name.ilike(pattern, escape="\\"), _c.c.email.ilike(pattern, escape="\\"))
         )
     return (await fetch_page(conn, statement, _c.c.id, page)).map(_customer)
+
+
+async def count_by_status(conn: Connection, caller: Caller) -> dict[str, int]:
+    """The organization's customers by status (archived ones too)."""
+    return await count_by(conn, caller.organization_id, customers.c.status)
 
 
 async def get_customer(conn: Connection, caller: Caller, customer_id: str) -> CustomerWithAccounts:

@@ -16,7 +16,7 @@ from msgprofiles.core.crypto import SecretBox
 from msgprofiles.core.errors import DomainError, ErrorCode
 from msgprofiles.core.ids import new_id
 from msgprofiles.core.pagination import Page, PageParams, escape_like, fetch_page
-from msgprofiles.core.tenancy import fetch_owned
+from msgprofiles.core.tenancy import count_by, fetch_owned
 from msgprofiles.core.time import utcnow
 from msgprofiles.customers import service as customers
 from msgprofiles.db.database import Connection, IntegrityError, Row, prepare
@@ -422,6 +422,12 @@ async def list_profiles(
         )
     result = await fetch_page(conn, statement, _t.c.id, page)
     return result.map(profile_model)
+
+
+async def count_by_status(conn: Connection, caller: Caller) -> dict[str, int]:
+    """The organization's live profiles by status (a profile key: its own)."""
+    where = [_live] if caller.profile_id is None else [_live, _t.c.id == caller.profile_id]
+    return await count_by(conn, caller.organization_id, _t.c.status, *where)
 
 
 async def get_profile(conn: Connection, caller: Caller, profile_id: str) -> Profile:

@@ -94,3 +94,15 @@ async def test_a_private_callback_url_is_refused_and_changes_nothing(
     assert r.json()["error"]["code"] == "webhook_url_not_allowed"
     after = (await org.get(f"/v1/brands/{brand['id']}")).json()["data"]
     assert after["registration_status"] == "not_submitted"
+
+
+async def test_callbacks_go_in_order_and_one_given_up_does_not_block_the_next(
+    org: Org, receiver, worker, settings
+):
+    attempts = len(settings.webhook_retry_schedule) + 1
+    receiver.statuses = [500] * attempts  # the first message fails every time
+    brand = await make_brand(org)
+    await org.post(f"/v1/brands/{brand['id']}/submit", {"callback_url": receiver.url})
+    await drain(worker, lambda: len(receiver.requests) >= attempts + 1)
+    types = [json.loads(body)["type"] for _, body in receiver.requests]
+    assert types == ["brand.submitted"] * attempts + ["brand.verified"], "in order, then on"

@@ -2,9 +2,11 @@
 link) that is told of each later status change of that object, as vendors like Plivo offer.
 
 A callback is kept per object (the latest request's URL wins). `emit` calls `notify` for the
-event types that are status changes; each one becomes a job that POSTs the event, signed with
-the organization's callback secret and retried on the webhook schedule (workflows/callbacks.py
-sends it). The message travels in the job, so the event's retention does not bound it."""
+event types that are status changes: the event joins the object's queue of messages to send,
+in the transaction of the change. One job at a time sends an object's queue, oldest first
+(workflows/callbacks.py: signed with the organization's callback secret, retried on the webhook
+schedule), so a receiver never hears PROCESSING after COMPLETED. The messages travel in the
+queue, so the events' retention does not bound them."""
 
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -27,7 +29,8 @@ STATUS_CHANGES: set[str] = set()
 
 _t = status_callbacks
 _this = (_t.c.organization_id == bindparam("org")) & (_t.c.object_id == bindparam("obj"))
-_get = prepare(select(_t.c.url, _t.c.payload_format, _t.c.format_options).where(_this))
+# Locked: a change and the sender of the object's queue take their turns.
+_get = prepare(select(_t).where(_this).with_for_update())
 _insert = prepare(insert(_t))
 _update = prepare(
     update(_t)
@@ -39,6 +42,7 @@ _update = prepare(
         updated_at=bindparam("now"),
     )
 )
+_set_pending = prepare(update(_t).where(_this).values(pending=bindparam("pending")))
 _delete = prepare(delete(_t).where(_this))
 
 
@@ -73,8 +77,8 @@ async def checked(
 async def register(
     conn: Connection, organization_id: str, object_id: str, callback: Callback
 ) -> None:
-    """Send the object's status changes to the callback from now on, in the caller's
-    transaction."""
+    """Send the object's status changes to the callback from now on (messages still queued
+    go there too), in the caller's transaction."""
     now = utcnow()
     options = dict(callback.options) if callback.options else None
     params = {
@@ -94,6 +98,7 @@ async def register(
                 "url": callback.url,
                 "payload_format": callback.payload_format,
                 "format_options": options,
+                "pending": [],
                 "created_at": now,
                 "updated_at": now,
             },
@@ -101,7 +106,8 @@ async def register(
 
 
 async def forget(conn: Connection, organization_id: str, object_id: str) -> None:
-    """The object's status changes go to no callback any more (a later request named none)."""
+    """The object's status changes go to no callback any more (a later request named none);
+    what was queued for the earlier one is dropped with it."""
     await conn.execute(_delete, {"org": organization_id, "obj": object_id})
 
 
@@ -113,18 +119,57 @@ async def notify(
     data: Mapping[str, Any],
     created_at: datetime,
 ) -> None:
-    """Queue the event for the object's callback, if a request named one."""
+    """Queue the event for the object's callback, if a request named one; the first message
+    of an empty queue starts its sender."""
     object_id = data.get("id")
     if not isinstance(object_id, str):
         return
-    callback = await conn.fetch_one(_get, {"org": organization_id, "obj": object_id})
+    params = {"org": organization_id, "obj": object_id}
+    callback = await conn.fetch_one(_get, params)
     if callback is None:
         return
     message = {"id": event_id, "type": event_type, "created_at": iso(created_at), "data": data}
-    payload = {
-        "url": callback["url"],
-        "format": callback["payload_format"],
-        "options": callback["format_options"],
-        "message": message,
-    }
-    await enqueue(conn, organization_id, SEND_JOB, payload)
+    pending = [*(callback["pending"] or []), message]
+    await conn.execute(_set_pending, {**params, "pending": pending})
+    if len(pending) == 1:
+        await enqueue(conn, organization_id, SEND_JOB, {"object_id": object_id})
+
+
+@dataclass(frozen=True, slots=True)
+class Due:
+    """The oldest message of an object's queue, and where it goes."""
+
+    url: str
+    payload_format: str
+    options: Mapping[str, Any] | None
+    message: Mapping[str, Any]
+
+
+async def next_due(conn: Connection, organization_id: str, object_id: str) -> Due | None:
+    """The message to send next for the object (None: nothing queued, or no callback)."""
+    callback = await conn.fetch_one(_get, {"org": organization_id, "obj": object_id})
+    if callback is None or not callback["pending"]:
+        return None
+    return Due(
+        callback["url"],
+        callback["payload_format"],
+        callback["format_options"],
+        callback["pending"][0],
+    )
+
+
+async def sent(conn: Connection, organization_id: str, object_id: str, message_id: str) -> None:
+    """The oldest message went (or was given up on): take it off the queue and, in the same
+    transaction, start sending the next one."""
+    params = {"org": organization_id, "obj": object_id}
+    async with conn.transaction():
+        callback = await conn.fetch_one(_get, params)
+        if callback is None or not callback["pending"]:
+            return
+        pending = list(callback["pending"])
+        if pending[0]["id"] != message_id:
+            return  # already taken off by another run of the job
+        del pending[0]
+        await conn.execute(_set_pending, {**params, "pending": pending})
+        if pending:
+            await enqueue(conn, organization_id, SEND_JOB, {"object_id": object_id})

@@ -115,6 +115,8 @@ status_callbacks = Table(
     Column("url", String(2048), nullable=False),
     Column("payload_format", String(40), nullable=False),
     Column("format_options", json_type(), nullable=True),  # what the format needs to know
+    # The messages still to send, oldest first: one sender at a time keeps them in order.
+    Column("pending", json_type(), nullable=False, server_default="[]"),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
 )

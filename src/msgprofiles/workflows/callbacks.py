@@ -1,10 +1,12 @@
-"""Sending a status callback (webhooks/callbacks.py queues them): the event in the format the
-request's dialect asked for, signed with the organization's callback secret (as completion
-callbacks are), POSTed through `core.outbound` and retried on the webhook schedule."""
+"""Sending status callbacks (webhooks/callbacks.py queues them, per object): the oldest
+message of an object's queue in the format the request's dialect asked for, signed with the
+organization's callback secret (as completion callbacks are), POSTed through `core.outbound`
+and retried on the webhook schedule; then the next one."""
 
 import time
 from datetime import datetime
 
+from msgprofiles.core.logging import logger
 from msgprofiles.core.outbound import post_signed, retry_delay, signing_secrets
 from msgprofiles.db.database import Row
 from msgprofiles.jobs.runner import Retry, handler
@@ -16,8 +18,11 @@ from msgprofiles.webhooks.formats import FORMATS, Message
 
 @handler(callbacks.SEND_JOB)
 async def send(context: Runtime, job: Row) -> None:
-    org, payload = job["organization_id"], job["payload"]
+    org, object_id = job["organization_id"], job["payload"]["object_id"]
     async with context.database.connect() as conn:
+        due = await callbacks.next_due(conn, org, object_id)
+        if due is None:
+            return
         stored = await callback_secrets(conn, org)
         if stored is None or stored["callback_secret"] is None:
             async with conn.transaction():
@@ -30,30 +35,34 @@ async def send(context: Runtime, job: Row) -> None:
         stored["previous_callback_secret"],
         stored["previous_callback_secret_expires_at"],
     )
-    sent_message = payload["message"]
+    queued = due.message
     message = Message(
-        sent_message["id"],
-        sent_message["type"],
-        datetime.fromisoformat(sent_message["created_at"]),
-        sent_message["data"],
-        options=payload["options"],
+        queued["id"],
+        queued["type"],
+        datetime.fromisoformat(queued["created_at"]),
+        queued["data"],
+        options=due.options,
     )
-    body, headers = FORMATS[payload["format"]](message, secrets, int(time.time()))
+    body, headers = FORMATS[due.payload_format](message, secrets, int(time.time()))
     settings = context.settings
-    sent = await post_signed(
+    outcome = await post_signed(
         context.http,
-        payload["url"],
+        due.url,
         body,
         headers,
         timeout_seconds=settings.webhook_timeout_seconds,
         allow_private=settings.allow_private_webhooks,
     )
-    if sent.error is not None:
+    if outcome.error is not None:
         delay = retry_delay(settings.webhook_retry_schedule, job["attempts"])
-        if delay is None:  # the job ends failed, with the last error
-            raise CallbackFailed(f"{payload['url']}: {sent.error}")
-        raise Retry(delay, sent.error)
-
-
-class CallbackFailed(Exception):
-    """Every attempt of a status callback failed."""
+        if delay is not None:
+            raise Retry(delay, outcome.error)
+        # Out of retries: the message is given up, so that the ones after it still go.
+        logger.warning(
+            "status_callback_failed",
+            object_id=object_id,
+            event_id=queued["id"],
+            error=outcome.error,
+        )
+    async with context.database.connect() as conn:
+        await callbacks.sent(conn, org, object_id, queued["id"])

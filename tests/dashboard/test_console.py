@@ -107,6 +107,10 @@ async def test_every_page_shows_the_organizations_data(visitor: Visitor, org: Or
         page = await visitor.get(path)
         assert page.status_code == 200, (path, page.text[:300])
         assert expected in page.text, path
+    later = await visitor.get("/dashboard/events?type=profile.created&after=2999-01-01T00:00")
+    assert "profile.created</a>" not in later.text, "nothing after that time"
+    earlier = await visitor.get("/dashboard/events?type=profile.created&before=2999-01-01T00:00")
+    assert "profile.created</a>" in earlier.text
     filtered = await visitor.get("/dashboard/customers?status=archived")
     assert "Corner Cafe" not in filtered.text, "filters narrow the list"
     assert (await visitor.get("/dashboard/organizations")).status_code == 403, "operators only"
@@ -132,6 +136,8 @@ async def test_each_write_acts_through_the_services(visitor: Visitor, org: Org, 
         "status"
     ] == "suspended"
     await visitor.post(f"{customer_page}/unsuspend", page=customer_page)
+    lifted = (await org.get(f"/v1/customers/{customer['id']}")).json()["data"]["status"]
+    assert lifted == "pending", "not onboarded yet: back to pending, not active"
     link = await visitor.post(f"{customer_page}/setup_links", page=customer_page)
     assert link.status_code == 200 and "/setup/" in link.text, "the URL, shown once"
     links = (await org.get(f"/v1/customers/{customer['id']}/setup_links")).json()["data"]

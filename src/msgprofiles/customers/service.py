@@ -196,6 +196,17 @@ async def update_customer(
     return customer
 
 
+async def unsuspend_customer(conn: Connection, caller: Caller, customer_id: str) -> Customer:
+    """Lift a suspension: the customer is active again if it connected a WhatsApp account,
+    else pending (still to onboard)."""
+    async with conn.transaction():
+        found = await get_customer(conn, caller, customer_id)
+        if found.status != "suspended":
+            return await update_customer(conn, caller, customer_id, CustomerUpdate())
+        lifted = CustomerUpdate(status="active" if found.whatsapp_accounts else "pending")
+        return await update_customer(conn, caller, customer_id, lifted)
+
+
 async def archive_customer(conn: Connection, caller: Caller, customer_id: str) -> Archived:
     """Archive for good (DELETE): the customer stays readable and its accounts keep it;
     archiving twice changes nothing more."""

@@ -9,7 +9,7 @@ API's stable code."""
 import json
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode
 
@@ -43,6 +43,7 @@ from msgprofiles.webhooks import service as webhooks
 from msgprofiles.webhooks import stats
 from msgprofiles.webhooks.schemas import RotateSecret, WebhookSubscriptionCreate
 from msgprofiles.whatsapp import service as whatsapp
+from msgprofiles.workflows import completion
 
 TEMPLATES = Environment(
     loader=PackageLoader("msgprofiles.dashboard", "templates"), autoescape=select_autoescape()
@@ -398,6 +399,31 @@ async def profile_detail(request: Request, profile_id: str) -> Response:
             ],
         },
     ]
+    try:
+        run = await completion.get_completion(view.conn, view.caller, profile_id)
+    except DomainError as error:
+        if error.code != ErrorCode.completion_not_found:
+            raise
+    else:
+        tables.append(
+            {
+                "title": "Latest completion",
+                "headers": ("Status", "Outcome", "Error", "Callback", "Started", "Finished"),
+                "rows": [
+                    (
+                        None,
+                        (
+                            run.status,
+                            run.outcome or "—",
+                            (run.error or {}).get("message", "—"),
+                            f"{run.callback.status} ({run.callback.attempts} attempts)",
+                            _when(run.created_at),
+                            _when(run.finished_at),
+                        ),
+                    )
+                ],
+            }
+        )
     return _detail(view, f"Profile {profile.name}", profile, tables=tables)
 
 
@@ -636,10 +662,13 @@ async def customer_action(request: Request, customer_id: str, action: str) -> Re
             note="It is shown this once: msgprofiles keeps only a hash of its token.",
             back=f"/dashboard/customers/{customer_id}",
         )
-    if action in ("suspend", "unsuspend"):
-        change = CustomerUpdate(status="suspended" if action == "suspend" else "active")
-        await customers.update_customer(conn, caller, customer_id, change)
-        return view.done(f"/customers/{customer_id}", f"The customer is {change.status}.")
+    if action == "suspend":
+        suspend = CustomerUpdate(status="suspended")
+        await customers.update_customer(conn, caller, customer_id, suspend)
+        return view.done(f"/customers/{customer_id}", "The customer is suspended.")
+    if action == "unsuspend":
+        lifted = await customers.unsuspend_customer(conn, caller, customer_id)
+        return view.done(f"/customers/{customer_id}", f"The customer is {lifted.status}.")
     if action == "archive":
         await customers.archive_customer(conn, caller, customer_id)
         return view.done(f"/customers/{customer_id}", "The customer is archived.")
@@ -878,6 +907,8 @@ async def event_list(request: Request) -> Response:
         view.caller,
         view.page(),
         event_type=event_type if event_type in event_log.EVENT_TYPES else None,
+        created_after=_moment(view.query("after")),
+        created_before=_moment(view.query("before")),
     )
     return _listing(
         view,
@@ -892,9 +923,32 @@ async def event_list(request: Request) -> Response:
                 for e in found.items
             ],
             found.next_cursor,
-            [_choice("type", "Type", sorted(event_log.EVENT_TYPES), view)],
+            [
+                _choice("type", "Type", sorted(event_log.EVENT_TYPES), view),
+                {
+                    "name": "after",
+                    "label": "From (UTC)",
+                    "type": "datetime-local",
+                    "value": view.query("after") or "",
+                },
+                {
+                    "name": "before",
+                    "label": "Until (UTC)",
+                    "type": "datetime-local",
+                    "value": view.query("before") or "",
+                },
+            ],
         ),
     )
+
+
+def _moment(value: str | None) -> datetime | None:
+    """A time a filter names (a browser's `datetime-local`, read as UTC); None if there is
+    none or it is no time."""
+    try:
+        return datetime.fromisoformat(value).replace(tzinfo=UTC) if value else None
+    except ValueError:
+        return None
 
 
 @router.get("/events/{event_id}")

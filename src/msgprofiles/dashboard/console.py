@@ -428,6 +428,7 @@ async def profile_detail(request: Request, profile_id: str) -> Response:
 
 
 BRAND_STATUSES = ("not_submitted", "pending", "registered", "rejected")
+ENTITY_TYPES = ("PRIVATE", "PUBLIC", "NON_PROFIT", "GOVERNMENT", "INDIVIDUAL")
 
 
 @router.get("/brands")
@@ -438,6 +439,7 @@ async def brand_list(request: Request) -> Response:
         view.conn,
         view.caller,
         view.page(),
+        entity_type=_only(view.query("entity_type"), ENTITY_TYPES),
         registration_status=[status] if status else None,
     )
     return _listing(
@@ -459,7 +461,10 @@ async def brand_list(request: Request) -> Response:
                 for b in found.items
             ],
             found.next_cursor,
-            [_choice("registration_status", "TCR status", BRAND_STATUSES, view)],
+            [
+                _choice("registration_status", "TCR status", BRAND_STATUSES, view),
+                _choice("entity_type", "Entity type", ENTITY_TYPES, view),
+            ],
         ),
     )
 
@@ -548,7 +553,10 @@ async def campaign_submit(request: Request, campaign_id: str) -> Response:
 @router.get("/numbers")
 async def number_list(request: Request) -> Response:
     view = view_of(request)
-    found = await numbers.list_numbers(view.conn, view.caller, view.page())
+    kind = _only(view.query("type"), NUMBER_TYPES)
+    found = await numbers.list_numbers(
+        view.conn, view.caller, view.page(), types=[kind] if kind else None
+    )
     return _listing(
         view,
         Listing(
@@ -562,6 +570,7 @@ async def number_list(request: Request) -> Response:
                 for n in found.items
             ],
             found.next_cursor,
+            [_choice("type", "Type", NUMBER_TYPES, view)],
         ),
     )
 
@@ -574,6 +583,8 @@ async def number_detail(request: Request, number_id: str) -> Response:
 
 
 CUSTOMER_STATUSES = ("pending", "active", "suspended", "archived")
+NUMBER_TYPES = ("long_code", "toll_free", "short_code")
+ACCOUNT_STATUSES = ("connected", "disconnected", "degraded", "onboarding")
 
 
 @router.get("/customers")
@@ -678,7 +689,12 @@ async def customer_action(request: Request, customer_id: str, action: str) -> Re
 @router.get("/whatsapp_accounts")
 async def account_list(request: Request) -> Response:
     view = view_of(request)
-    found = await whatsapp.list_accounts(view.conn, view.caller, view.page())
+    found = await whatsapp.list_accounts(
+        view.conn,
+        view.caller,
+        view.page(),
+        status=_only(view.query("status"), ACCOUNT_STATUSES),  # type: ignore[arg-type]
+    )
     return _listing(
         view,
         Listing(
@@ -698,6 +714,7 @@ async def account_list(request: Request) -> Response:
                 for a in found.items
             ],
             found.next_cursor,
+            [_choice("status", "Status", ACCOUNT_STATUSES, view)],
         ),
     )
 
@@ -760,7 +777,11 @@ async def contact_detail(request: Request, contact_id: str) -> Response:
 async def subscription_list(request: Request) -> Response:
     view = view_of(request)
     found = await webhooks.list_subscriptions(
-        view.conn, view.caller, view.page(), search=view.query("search")
+        view.conn,
+        view.caller,
+        view.page(),
+        status=_only(view.query("status"), ("active", "paused", "disabled")),  # type: ignore[arg-type]
+        search=view.query("search"),
     )
     return _listing(
         view,
@@ -775,7 +796,10 @@ async def subscription_list(request: Request) -> Response:
                 for s in found.items
             ],
             found.next_cursor,
-            [_search("URL or description", view)],
+            [
+                _search("URL or description", view),
+                _choice("status", "Status", ("active", "paused", "disabled"), view),
+            ],
             create={
                 "url": "/dashboard/webhooks",
                 "label": "Add a subscription",
@@ -836,7 +860,13 @@ async def subscription_detail(request: Request, subscription_id: str) -> Respons
                 (
                     delivery.event_type,
                     delivery.status,
-                    len(delivery.attempts),
+                    "\n".join(
+                        f"{a.attempt}: {a.status_code or '—'}"
+                        + (f" in {a.latency_ms} ms" if a.latency_ms is not None else "")
+                        + (f" · {a.error}" if a.error else "")
+                        for a in delivery.attempts
+                    )
+                    or "none yet",
                     last.status_code if last and last.status_code else "—",
                     f"{last.latency_ms} ms" if last and last.latency_ms is not None else "—",
                     last.error if last and last.error else "—",
@@ -970,7 +1000,12 @@ async def event_redeliver(request: Request, event_id: str) -> Response:
 @router.get("/api_keys")
 async def key_list(request: Request) -> Response:
     view = view_of(request)
-    found = await api_keys.list_api_keys(view.conn, view.caller, view.page())
+    found = await api_keys.list_api_keys(
+        view.conn,
+        view.caller,
+        view.page(),
+        status=_only(view.query("status"), ("active", "revoked")),  # type: ignore[arg-type]
+    )
     return _listing(
         view,
         Listing(
@@ -993,6 +1028,7 @@ async def key_list(request: Request) -> Response:
                 for k in found.items
             ],
             found.next_cursor,
+            [_choice("status", "Status", ("active", "revoked"), view)],
             create={
                 "url": "/dashboard/api_keys",
                 "label": "Create a key",

@@ -150,6 +150,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(workflow_routes.whatsapp_accounts)
     app.include_router(setup_page.router)
     app.include_router(console.public)
+    app.include_router(console.own_session)
     app.include_router(console.router)
     # Dialects are sub-applications: their routes never slow the native API's matching.
     for dialect in DIALECTS:

@@ -111,6 +111,10 @@ async def test_every_page_shows_the_organizations_data(visitor: Visitor, org: Or
     assert "profile.created</a>" not in later.text, "nothing after that time"
     earlier = await visitor.get("/dashboard/events?type=profile.created&before=2999-01-01T00:00")
     assert "profile.created</a>" in earlier.text
+    key_id = (await org.get("/v1/api_keys")).json()["data"][0]["id"]
+    key_page = await visitor.get(f"/dashboard/api_keys/{key_id}")
+    assert key_page.status_code == 200 and key_id in key_page.text
+    assert org.admin_key not in key_page.text and "key_hash" not in key_page.text
     filtered = await visitor.get("/dashboard/customers?status=archived")
     assert "Corner Cafe" not in filtered.text, "filters narrow the list"
     assert (await visitor.get("/dashboard/organizations")).status_code == 403, "operators only"
@@ -200,6 +204,9 @@ async def test_a_member_key_sees_and_cannot_change(visitor: Visitor, org: Org):
     )
     assert refused.status_code == 403 and "insufficient_role" in refused.text
     assert (await org.get(f"/v1/customers/{customer['id']}")).json()["data"]["status"] == "pending"
+    out = await visitor.post("/dashboard/logout", page="/dashboard")
+    assert out.status_code == 303, "a member logs out too"
+    assert (await visitor.get("/dashboard")).status_code == 303
 
 
 async def test_another_tenants_object_is_not_found(

@@ -114,6 +114,9 @@ def test_every_page_in_a_browser(service: Service, browser: Browser):
         assert page.get_by_role("heading", level=1).is_visible(), label
         assert sections.locator('[aria-current="page"]').inner_text() == label
         assert "Nothing here yet" not in page.content() or label == "WhatsApp", label
+    sections.get_by_role("link", name="Organizations", exact=True).click()
+    page.get_by_role("link", name="Tenant", exact=True).click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Organization Tenant"
     sections.get_by_role("link", name="Profiles", exact=True).click()
     page.get_by_role("link", name="Shop", exact=True).click()
     assert "+15125550123" in page.content()

@@ -106,6 +106,9 @@ class _LoginFirst(Exception):
 
 
 class ConsoleRoute(APIRoute):
+    posts_change_data = True
+    """A POST changes the organization's data: admin keys only."""
+
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
 
@@ -123,7 +126,8 @@ class ConsoleRoute(APIRoute):
                         view.form = await _form(request)
                         if not sessions.same(found.csrf, view.form.get("csrf_token")):
                             return _problem(view, 403, "csrf_failed", _CSRF_TEXT)
-                        found.caller.require_admin()
+                        if self.posts_change_data:
+                            found.caller.require_admin()
                     return await handler(request)
                 except DomainError as error:
                     return _problem(view, STATUS[error.code], error.code.value, _text(error))
@@ -160,7 +164,14 @@ def _checked(model: type[BaseModel], values: Mapping[str, Any]) -> Any:
         raise validation_error(error.errors()) from None
 
 
+class SessionRoute(ConsoleRoute):
+    """A form about the session itself (logout): any key's."""
+
+    posts_change_data = False
+
+
 router = APIRouter(prefix="/dashboard", include_in_schema=False, route_class=ConsoleRoute)
+own_session = APIRouter(prefix="/dashboard", include_in_schema=False, route_class=SessionRoute)
 public = APIRouter(prefix="/dashboard", include_in_schema=False)
 
 
@@ -218,7 +229,7 @@ async def login(request: Request) -> Response:
     return response
 
 
-@router.post("/logout")
+@own_session.post("/logout")
 async def logout(request: Request) -> Response:
     response = RedirectResponse("/dashboard/login", 303)
     sessions.end(response, request)
@@ -1013,7 +1024,7 @@ async def key_list(request: Request) -> Response:
             ("Name", "Role", "Status", "Key", "Last used", ""),
             [
                 (
-                    None,
+                    f"/dashboard/api_keys/{k.id}",
                     (
                         k.name,
                         k.role,
@@ -1056,6 +1067,18 @@ async def key_create(request: Request) -> Response:
     )
 
 
+@router.get("/api_keys/{key_id}")
+async def key_detail(request: Request, key_id: str) -> Response:
+    view = view_of(request)
+    key = await api_keys.get_api_key(view.conn, view.caller, key_id)
+    actions = []
+    if key.status == "active":
+        actions.append(
+            {"label": "Revoke", "url": f"/dashboard/api_keys/{key.id}/revoke", "danger": "yes"}
+        )
+    return _detail(view, f"API key {key.name}", key, actions=actions)
+
+
 @router.post("/api_keys/{key_id}/revoke")
 async def key_revoke(request: Request, key_id: str) -> Response:
     view = view_of(request)
@@ -1072,7 +1095,17 @@ async def organization_list(request: Request) -> Response:
         Listing(
             "Organizations",
             ("Name", "Email", "Created"),
-            [(None, (o.name, o.email or "—", _when(o.created_at))) for o in found.items],
+            [
+                (f"/dashboard/organizations/{o.id}", (o.name, o.email or "—", _when(o.created_at)))
+                for o in found.items
+            ],
             found.next_cursor,
         ),
     )
+
+
+@router.get("/organizations/{organization_id}")
+async def organization_detail(request: Request, organization_id: str) -> Response:
+    view = view_of(request)
+    found = await organizations.find_organization(view.conn, view.caller, organization_id)
+    return _detail(view, f"Organization {found.name}", found)

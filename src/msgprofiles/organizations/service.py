@@ -129,6 +129,15 @@ async def list_organizations(
     return result.map(_to_model)
 
 
+async def find_organization(conn: Connection, caller: Caller, organization_id: str) -> Organization:
+    """Any organization, for the operator."""
+    caller.require_operator()
+    row = await conn.fetch_one(_get, {"org": organization_id})
+    if row is None:
+        raise not_found(ErrorCode.organization_not_found, "organization", organization_id)
+    return _to_model(row)
+
+
 async def get_organization(conn: Connection, caller: Caller) -> Organization:
     row = await conn.fetch_one(_get, {"org": caller.organization_id})
     if row is None:  # the key outlived its organization: nothing to show

@@ -4,7 +4,7 @@ Services raise `DomainError`; the native API and every dialect render it in thei
 A code, once published, never changes meaning.
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from enum import StrEnum
 from typing import Any
 
@@ -167,6 +167,16 @@ class DomainError(Exception):
         self.message = message
         self.details = [dict(d) for d in details]
         self.headers = dict(headers or {})
+
+    def explained(self, rename: Callable[[str], str] = str) -> str:
+        """The message naming each invalid field (`rename`d), for wires with no `details`:
+        `The request is invalid. name: String should have at least 1 character`."""
+        fields = [
+            f"{rename(str(detail['field']))}: {detail.get('message') or detail.get('type')}"
+            for detail in self.details
+            if detail.get("field")
+        ]
+        return " ".join([self.message, "; ".join(fields)]) if fields else self.message
 
 
 def not_found(code: ErrorCode, what: str, object_id: str) -> DomainError:

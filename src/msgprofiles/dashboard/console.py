@@ -130,21 +130,12 @@ class ConsoleRoute(APIRoute):
                             found.caller.require_admin()
                     return await handler(request)
                 except DomainError as error:
-                    return _problem(view, STATUS[error.code], error.code.value, _text(error))
+                    return _problem(view, STATUS[error.code], error.code.value, error.explained())
 
         return route
 
 
 _CSRF_TEXT = "This form has expired or did not come from this page; reload it and try again."
-
-
-def _text(error: DomainError) -> str:
-    fields = [
-        f"{d['field']}: {d.get('message') or d.get('type')}"
-        for d in error.details
-        if d.get("field")
-    ]
-    return " ".join([error.message, "; ".join(fields)]) if fields else error.message
 
 
 def _problem(view: View, status: int, code: str, message: str) -> HTMLResponse:

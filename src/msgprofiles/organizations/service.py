@@ -13,6 +13,7 @@ from msgprofiles.core.auth import Caller
 from msgprofiles.core.crypto import SecretBox, new_signing_secret
 from msgprofiles.core.errors import DomainError, ErrorCode, not_found
 from msgprofiles.core.ids import new_id
+from msgprofiles.core.outbound import signing_secrets
 from msgprofiles.core.pagination import Page, PageParams, fetch_page
 from msgprofiles.core.time import utcnow
 from msgprofiles.db.database import Connection, Row, prepare
@@ -194,6 +195,26 @@ async def ensure_callback_secret(
     secret = new_signing_secret()
     params = {"org": organization_id, "secret": box.encrypt(secret)}
     return secret if await conn.execute(_first_callback_secret, params) else None
+
+
+async def callback_signing_secrets(
+    conn: Connection, organization_id: str, box: SecretBox
+) -> list[str]:
+    """The secrets the organization's callbacks are signed with, decrypted: its callback
+    secret (made now if the organization predates them) and, during a rotation's grace
+    period, the previous one."""
+    stored = await callback_secrets(conn, organization_id)
+    if stored is None or stored["callback_secret"] is None:
+        async with conn.transaction():
+            await ensure_callback_secret(conn, organization_id, box)
+        stored = await callback_secrets(conn, organization_id)
+    assert stored is not None
+    return signing_secrets(
+        box,
+        stored["callback_secret"],
+        stored["previous_callback_secret"],
+        stored["previous_callback_secret_expires_at"],
+    )
 
 
 async def rotate_callback_secret(

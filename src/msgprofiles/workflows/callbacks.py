@@ -7,10 +7,10 @@ import time
 from datetime import datetime
 
 from msgprofiles.core.logging import logger
-from msgprofiles.core.outbound import post_signed, retry_delay, signing_secrets
+from msgprofiles.core.outbound import post_signed, retry_delay
 from msgprofiles.db.database import Row
 from msgprofiles.jobs.runner import Retry, handler
-from msgprofiles.organizations.service import callback_secrets, ensure_callback_secret
+from msgprofiles.organizations.service import callback_signing_secrets
 from msgprofiles.runtime import Runtime
 from msgprofiles.webhooks import callbacks
 from msgprofiles.webhooks.formats import FORMATS, Message
@@ -23,18 +23,7 @@ async def send(context: Runtime, job: Row) -> None:
         due = await callbacks.next_due(conn, org, object_id)
         if due is None:
             return
-        stored = await callback_secrets(conn, org)
-        if stored is None or stored["callback_secret"] is None:
-            async with conn.transaction():
-                await ensure_callback_secret(conn, org, context.secrets)
-            stored = await callback_secrets(conn, org)
-    assert stored is not None
-    secrets = signing_secrets(
-        context.secrets,
-        stored["callback_secret"],
-        stored["previous_callback_secret"],
-        stored["previous_callback_secret_expires_at"],
-    )
+        secrets = await callback_signing_secrets(conn, org, context.secrets)
     queued = due.message
     message = Message(
         queued["id"],

@@ -22,12 +22,12 @@ from msgprofiles.core.auth import Caller
 from msgprofiles.core.crypto import SecretBox
 from msgprofiles.core.errors import DomainError, ErrorCode, not_found
 from msgprofiles.core.ids import new_id
-from msgprofiles.core.outbound import check_url, post_signed, retry_delay, signing_secrets
+from msgprofiles.core.outbound import check_url, post_signed, retry_delay
 from msgprofiles.core.time import utcnow
 from msgprofiles.db.database import Connection, IntegrityError, Row, prepare
 from msgprofiles.jobs.runner import Retry, enqueue, handler
 from msgprofiles.numbers.service import numbers_of_profile
-from msgprofiles.organizations.service import callback_secrets, ensure_callback_secret
+from msgprofiles.organizations.service import callback_signing_secrets, ensure_callback_secret
 from msgprofiles.profiles import service as profiles
 from msgprofiles.providers.carrier import ConnectionRefused
 from msgprofiles.providers.whatsapp import WhatsAppRefused
@@ -445,18 +445,7 @@ async def send_callback(context: Runtime, job: Row) -> None:
         completion = await conn.fetch_one(_get, params)
         if completion is None or completion["callback_status"] != "pending":
             return  # delivered already: a job may run twice
-        stored = await callback_secrets(conn, org)
-        if stored is None or stored["callback_secret"] is None:  # made before secrets existed
-            async with conn.transaction():
-                await ensure_callback_secret(conn, org, context.secrets)
-            stored = await callback_secrets(conn, org)
-    assert stored is not None
-    secrets = signing_secrets(
-        context.secrets,
-        stored["callback_secret"],
-        stored["previous_callback_secret"],
-        stored["previous_callback_secret_expires_at"],
-    )
+        secrets = await callback_signing_secrets(conn, org, context.secrets)
     body, headers = formats.standard(callback_message(completion), secrets, int(time.time()))
     settings = context.settings
     sent = await post_signed(

@@ -15,19 +15,9 @@ _CODES: Mapping[ErrorCode, str] = {code: code.value for code in ErrorCode}
 ERRORS = ErrorTable("Kirimdev", _CODES)
 
 
-def _message(error: DomainError) -> str:
-    """The message, naming each invalid field: Kirimdev's envelope has no `details`."""
-    fields = [
-        f"{detail['field']}: {detail.get('message') or detail.get('type')}"
-        for detail in error.details
-        if detail.get("field")
-    ]
-    return " ".join([error.message, "; ".join(fields)]) if fields else error.message
-
-
 def error_response(request: Request, error: DomainError) -> Response:
     body = {
-        "error": {"code": ERRORS.code(error), "message": _message(error)},
+        "error": {"code": ERRORS.code(error), "message": error.explained()},
         "request_id": request.state.request_id,
     }
     return JSONResponse(body, ERRORS.status(error), headers=ERRORS.headers(error))

@@ -21,18 +21,9 @@ ERRORS = ErrorTable(
 )
 
 
-def _message(error: DomainError) -> str:
-    fields = [
-        f"{detail['field']}: {detail.get('message') or detail.get('type')}"
-        for detail in error.details
-        if detail.get("field")
-    ]
-    return " ".join([error.message, "; ".join(fields)]) if fields else error.message
-
-
 def error_response(request: Request, error: DomainError) -> Response:
     status = ERRORS.status(error)
-    body = {"success": False, "message": _message(error), "status": status}
+    body = {"success": False, "message": error.explained(), "status": status}
     return JSONResponse(body, status, headers=ERRORS.headers(error))
 
 

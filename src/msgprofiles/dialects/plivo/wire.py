@@ -52,21 +52,13 @@ def api_id(request: Request) -> str:
         return str(uuid.uuid5(uuid.NAMESPACE_URL, request.state.request_id))
 
 
-def _message(error: DomainError) -> str:
-    """One line, naming each invalid field the way Plivo names it."""
-    fields = []
-    for detail in error.details:
-        field = str(detail.get("field") or "")
-        if not field:
-            continue
-        head, dot, rest = field.partition(".")
-        name = FIELD_NAMES.get(head, head) + dot + rest
-        fields.append(f"{name}: {detail.get('message') or detail.get('type')}")
-    return " ".join([error.message, "; ".join(fields)]) if fields else error.message
+def _plivo_name(field: str) -> str:
+    head, dot, rest = field.partition(".")
+    return FIELD_NAMES.get(head, head) + dot + rest
 
 
 def error_response(request: Request, error: DomainError) -> Response:
-    body = {"api_id": api_id(request), "error": _message(error)}
+    body = {"api_id": api_id(request), "error": error.explained(_plivo_name)}
     return JSONResponse(body, ERRORS.status(error), headers=ERRORS.headers(error))
 
 

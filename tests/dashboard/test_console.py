@@ -2,6 +2,7 @@
 with a key and a sealed session, CSRF on every form, read-only member keys, tenants, every
 page with data, each write action seen through /v1, logout and the ends of a session."""
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
 
@@ -45,6 +46,15 @@ class Visitor:
         shown = await self.http.get(page)
         token = CSRF.search(shown.text).group(1)  # type: ignore[union-attr]
         return await self.http.post(path, data={"csrf_token": token, **(form or {})})
+
+
+@pytest.fixture(autouse=True)
+async def _jobs_done(worker, receiver) -> AsyncIterator[None]:  # type: ignore[no-untyped-def]
+    """What a test's writes queued (deliveries to its receiver, registrations) runs before
+    the receiver goes: later tests share the database and its queue."""
+    yield
+    async with asyncio.timeout(15):
+        await worker.run_until_idle()
 
 
 @pytest.fixture

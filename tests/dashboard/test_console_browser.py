@@ -28,9 +28,8 @@ class Service:
     ids: dict[str, str]
 
     def api(self, method: str, path: str, **body: object) -> dict:
-        r = httpx.request(
-            method, self.url + path, json=body or None, headers={"x-api-key": self.key}
-        )
+        payload = body if method in ("POST", "PATCH") else None
+        r = httpx.request(method, self.url + path, json=payload, headers={"x-api-key": self.key})
         assert r.is_success, r.text
         return r.json()["data"]  # type: ignore[no-any-return]
 

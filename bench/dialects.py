@@ -32,7 +32,8 @@ wrk.method = "{method}"
 wrk.headers["Content-Type"] = "application/json"
 {headers}
 local counter = 0
-local thread_id = tostring(math.random(1, 1e9))
+-- Unique across wrk's warm-up and measured runs of the same script, and across scripts.
+local thread_id = "{token}" .. tostring(os.time()) .. tostring(math.random(1, 1e9))
 local template = {body}
 request = function()
   counter = counter + 1
@@ -52,7 +53,9 @@ class Case:
     def script(self, method: str) -> str:
         headers = "\n".join(f'wrk.headers["{k}"] = "{v}"' for k, v in self.headers.items())
         body = "nil" if self.body is None else "[[" + json.dumps(self.body) + "]]"
-        return SCRIPT.format(method=method, headers=headers, body=body, path=self.path)
+        return SCRIPT.format(
+            method=method, headers=headers, body=body, path=self.path, token=uuid.uuid4().hex[:8]
+        )
 
 
 def to_uuid(prefixed: str) -> str:

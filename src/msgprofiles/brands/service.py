@@ -277,6 +277,18 @@ async def count_by_status(conn: Connection, caller: Caller) -> dict[str, int]:
     return await count_by(conn, caller.organization_id, _t.c.registration_status, _live)
 
 
+_primary = prepare(
+    select(_t.c.id).where(_t.c.organization_id == bindparam("org"), _t.c.type == "PRIMARY", _live)
+)
+
+
+async def primary_brand_id(conn: Connection, caller: Caller) -> str | None:
+    """The organization's PRIMARY brand, if it has a brand at all."""
+    caller.require_organization_scope()
+    found: str | None = await conn.fetch_value(_primary, {"org": caller.organization_id})
+    return found
+
+
 async def get_brand(conn: Connection, caller: Caller, brand_id: str) -> Brand:
     caller.require_organization_scope()  # KYC belongs to the organization, not to a profile
     return brand_model(await _require(conn, caller, brand_id))

@@ -100,9 +100,13 @@ async def _callback(
 # Profiles (the brand records) -------------------------------------------------------------
 
 
-async def _primary_uuid(ctx: Context) -> str | None:
-    page = await brands.list_brands(ctx.conn, ctx.caller, offset(0, 1), brand_type="PRIMARY")
-    return to_uuid(page.items[0].id) if page.items else None
+async def _primary_uuid(ctx: Context, *shown: Brand) -> str | None:
+    """The account's PRIMARY profile: one of those shown, or looked up."""
+    for brand in shown:
+        if brand.type == "PRIMARY":
+            return to_uuid(brand.id)
+    primary = await brands.primary_brand_id(ctx.conn, ctx.caller)
+    return to_uuid(primary) if primary else None
 
 
 def _kyc(body: schemas.ProfileCreate | schemas.ProfileUpdate) -> dict[str, Any]:
@@ -161,7 +165,7 @@ async def list_profiles(
         vertical=vertical,
         brand_type=type,
     )
-    primary = await _primary_uuid(ctx)
+    primary = await _primary_uuid(ctx, *page.items)
     return answer(
         request,
         {
@@ -174,7 +178,7 @@ async def list_profiles(
 @route("GET", "/Profile/{profile_uuid}")
 async def get_profile(profile_uuid: str, ctx: AdminCtx, request: Request) -> Response:
     found = await brands.get_brand(ctx.conn, ctx.caller, _brand_id(profile_uuid))
-    return answer(request, {"profile": shapes.profile(found, await _primary_uuid(ctx))})
+    return answer(request, {"profile": shapes.profile(found, await _primary_uuid(ctx, found))})
 
 
 @route("POST", "/Profile/{profile_uuid}")
@@ -187,7 +191,8 @@ async def update_profile(
     updated = await brands.update_brand(
         ctx.conn, ctx.caller, _brand_id(profile_uuid), data, vendor_fields=_kept(body)
     )
-    return answer(request, {"profile": shapes.profile(updated, await _primary_uuid(ctx))})
+    primary = await _primary_uuid(ctx, updated)
+    return answer(request, {"profile": shapes.profile(updated, primary)})
 
 
 @route("DELETE", "/Profile/{profile_uuid}")

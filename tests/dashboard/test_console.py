@@ -72,7 +72,7 @@ async def test_a_key_logs_in_and_a_sealed_cookie_stands_for_it(visitor: Visitor,
     assert logged.status_code == 303 and logged.headers["location"] == "/dashboard"
     cookie = logged.headers["set-cookie"]
     assert sessions.COOKIE in cookie and "HttpOnly" in cookie and "SameSite=strict" in cookie
-    assert org.admin_key not in cookie and org.admin_key.split("_")[2] not in cookie
+    assert org.admin_key not in cookie and org.admin_key.split("_", 2)[2] not in cookie
     overview = await visitor.get("/dashboard")
     assert overview.status_code == 200 and "<h1>Acme</h1>" in overview.text
     assert "<svg" in overview.text and "Webhook deliveries per hour" in overview.text

@@ -86,6 +86,16 @@ def _invalid() -> DomainError:
     return DomainError(ErrorCode.invalid_api_key, "The API key is not valid.")
 
 
+def _caller(row: Mapping[str, Any]) -> Caller:
+    return Caller(
+        organization_id=row["organization_id"],
+        role=row["role"],
+        key_id=row["id"],
+        profile_id=row["profile_id"],
+        is_operator=row["is_operator"],
+    )
+
+
 async def authenticate(conn: Connection, secret: str) -> Caller:
     """The caller a secret stands for; 401 for a malformed, unknown or revoked key."""
     organization_ulid = secret[len(SECRET_PREFIX) : len(SECRET_PREFIX) + _ULID_LENGTH]
@@ -105,13 +115,7 @@ async def authenticate(conn: Connection, secret: str) -> Caller:
     last_used = row["last_used_at"]
     if last_used is None or now - last_used >= _LAST_USED_RESOLUTION:
         await conn.execute(_touch, {"org": row["organization_id"], "key_id": row["id"], "now": now})
-    return Caller(
-        organization_id=row["organization_id"],
-        role=row["role"],
-        key_id=row["id"],
-        profile_id=row["profile_id"],
-        is_operator=row["is_operator"],
-    )
+    return _caller(row)
 
 
 _active_by_id = prepare(
@@ -127,13 +131,7 @@ async def active_caller(conn: Connection, organization_id: str, key_id: str) -> 
     row = await conn.fetch_one(_active_by_id, {"org": organization_id, "key_id": key_id})
     if row is None:
         return None
-    return Caller(
-        organization_id=row["organization_id"],
-        role=row["role"],
-        key_id=row["id"],
-        profile_id=row["profile_id"],
-        is_operator=row["is_operator"],
-    )
+    return _caller(row)
 
 
 def _to_model(row: Mapping[Any, Any]) -> ApiKey:

@@ -1,7 +1,6 @@
 """Opentact's messaging profiles (spec §2-§4, §7.3) on the native profiles: the same objects
 and numbers as /v1, in Opentact's names and `{success, payload}` envelope."""
 
-from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Response
@@ -18,16 +17,13 @@ from msgprofiles.numbers.schemas import PhoneNumber
 from msgprofiles.organizations import service as organizations
 from msgprofiles.profiles import service as profiles
 from msgprofiles.profiles.schemas import Profile, ProfileCreate, ProfileUpdate
+from msgprofiles.webhooks.formats import iso
 
 router = APIRouter(prefix="/rest/profile/messaging", route_class=OpentactRoute)
 
 
 def _id(value: str) -> str:
     return from_uuid("prof", value, ErrorCode.profile_not_found, "messaging profile")
-
-
-def _time(moment: datetime) -> str:
-    return moment.isoformat().replace("+00:00", "Z")
 
 
 async def _all_numbers(ctx: Context, profile_id: str) -> list[PhoneNumber]:
@@ -48,8 +44,8 @@ def _leases(record: Profile, leased: list[PhoneNumber]) -> list[dict[str, Any]]:
     return [
         {
             "uuid": to_uuid(number.id),
-            "created_on": _time(number.created_at),
-            "modified_on": _time(number.updated_at),
+            "created_on": iso(number.created_at),
+            "modified_on": iso(number.updated_at),
             "tn": {"tn": int(number.number.removeprefix("+"))},
             "autorenew": False,
             "expired_on": None,
@@ -87,8 +83,8 @@ async def _shapes(ctx: Context, records: list[Profile]) -> list[dict[str, Any]]:
                 "tollfree_weight": pool.toll_free_weight,
                 "skip_unhealthy_tns": pool.skip_unhealthy,
                 "sticky_sender": pool.sticky_sender,
-                "created_on": _time(record.created_at),
-                "modified_on": _time(record.updated_at),
+                "created_on": iso(record.created_at),
+                "modified_on": iso(record.updated_at),
                 "account": account,
                 "created_by": author(record.created_by),
                 "modified_by": author(record.updated_by),
@@ -150,7 +146,7 @@ async def delete_profile(uuid: str, ctx: AdminCtx) -> Response:
     profile_id = _id(uuid)
     current = await _shape(ctx, await profiles.get_profile(ctx.conn, ctx.caller, profile_id))
     removed = await profiles.delete_profile(ctx.conn, ctx.caller, profile_id)
-    return ok(current | {"modified_on": _time(removed.updated_at)})
+    return ok(current | {"modified_on": iso(removed.updated_at)})
 
 
 @router.get("/{uuid}/leases")

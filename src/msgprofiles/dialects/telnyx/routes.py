@@ -1,13 +1,13 @@
 """Telnyx's messaging profiles (spec §6, §7.2) on the native profiles: the same objects and
 numbers as /v1, Telnyx's names, pages and errors."""
 
-from datetime import datetime
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
 from msgprofiles.core.errors import ErrorCode
-from msgprofiles.core.http import AdminCtx, Ctx
+from msgprofiles.core.http import AdminCtx, Context, Ctx
 from msgprofiles.core.pagination import Page
 from msgprofiles.dialects.telnyx import schemas
 from msgprofiles.dialects.telnyx.wire import TelnyxRoute, data, page
@@ -16,6 +16,7 @@ from msgprofiles.numbers import service as numbers
 from msgprofiles.numbers.schemas import PhoneNumber
 from msgprofiles.profiles import service as profiles
 from msgprofiles.profiles.schemas import Profile, ProfileCreate, ProfileUpdate
+from msgprofiles.webhooks.formats import iso
 
 router = APIRouter(prefix="/v2/messaging_profiles", route_class=TelnyxRoute)
 
@@ -26,10 +27,6 @@ Name = Annotated[str | None, Query(min_length=1, max_length=255)]
 
 def _id(value: str) -> str:
     return from_uuid("prof", value, ErrorCode.profile_not_found, "messaging profile")
-
-
-def _time(moment: datetime) -> str:
-    return moment.isoformat().replace("+00:00", "Z")
 
 
 def _profile(record: Profile) -> dict[str, Any]:
@@ -62,8 +59,8 @@ def _profile(record: Profile) -> dict[str, Any]:
         "resource_group_id": kept.get("resource_group_id"),
         "organization_id": to_uuid(record.organization_id),
         "v1_secret": None,
-        "created_at": _time(record.created_at),
-        "updated_at": _time(record.updated_at),
+        "created_at": iso(record.created_at),
+        "updated_at": iso(record.updated_at),
     }
     # Telnyx shows redaction only where it was turned on for the organization.
     return shown | {k: kept[k] for k in ("redaction_enabled", "redaction_level") if k in kept}
@@ -181,8 +178,8 @@ def _phone_number(number: PhoneNumber) -> dict[str, Any]:
         "type": _TYPES[number.type],
         "health": None,  # msgprofiles keeps no per-number metrics
         "tags": [],
-        "created_at": _time(number.created_at),
-        "updated_at": _time(number.updated_at),
+        "created_at": iso(number.created_at),
+        "updated_at": iso(number.updated_at),
     }
 
 
@@ -194,9 +191,23 @@ def _short_code(number: PhoneNumber) -> dict[str, Any]:
         "messaging_profile_id": number.profile_id and to_uuid(number.profile_id),
         "country_code": number.country,
         "tags": [],
-        "created_at": _time(number.created_at),
-        "updated_at": _time(number.updated_at),
+        "created_at": iso(number.created_at),
+        "updated_at": iso(number.updated_at),
     }
+
+
+async def _numbers(
+    ctx: Context,
+    profile_id: str,
+    page_number: int,
+    page_size: int,
+    shape: Callable[[PhoneNumber], dict[str, Any]],
+    types: list[str],
+) -> Response:
+    found = await numbers.list_numbers(
+        ctx.conn, ctx.caller, numbered(page_number, page_size), _id(profile_id), types
+    )
+    return page(found.map(shape), page_number, page_size)
 
 
 @router.get("/{profile_id}/phone_numbers")
@@ -204,14 +215,7 @@ async def list_phone_numbers(
     profile_id: str, ctx: Ctx, page_number: PageNumber = 1, page_size: PageSize = 20
 ) -> Response:
     """The long codes and toll-free numbers assigned to the profile."""
-    found = await numbers.list_numbers(
-        ctx.conn,
-        ctx.caller,
-        numbered(page_number, page_size),
-        profile_id=_id(profile_id),
-        types=list(_TYPES),
-    )
-    return page(found.map(_phone_number), page_number, page_size)
+    return await _numbers(ctx, profile_id, page_number, page_size, _phone_number, list(_TYPES))
 
 
 @router.get("/{profile_id}/short_codes")
@@ -219,11 +223,4 @@ async def list_short_codes(
     profile_id: str, ctx: Ctx, page_number: PageNumber = 1, page_size: PageSize = 20
 ) -> Response:
     """The short codes assigned to the profile."""
-    found = await numbers.list_numbers(
-        ctx.conn,
-        ctx.caller,
-        numbered(page_number, page_size),
-        profile_id=_id(profile_id),
-        types=["short_code"],
-    )
-    return page(found.map(_short_code), page_number, page_size)
+    return await _numbers(ctx, profile_id, page_number, page_size, _short_code, ["short_code"])

@@ -132,6 +132,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         redirect_slashes=False,  # its redirect would be built from the request's Host
+        # Off, FastAPI skips the check for an OpenTelemetry provider it makes per request
+        # (2.5 % of a simple read, measured with py-spy).
+        telemetry=None
+        if settings.opentelemetry
+        else {"tracing": False, "metrics": False, "logs": False},
     )
 
     app.include_router(organization_routes.router)

@@ -99,6 +99,11 @@ class Settings(BaseSettings):
         default=None,
         description="When set, GET /metrics asks for `Authorization: Bearer <token>`.",
     )
+    opentelemetry: bool = Field(
+        default=False,
+        description="FastAPI's OpenTelemetry spans and metrics, for an installation that "
+        "configures an OpenTelemetry SDK; off, it costs nothing per request.",
+    )
     worker_metrics_port: int | None = Field(
         default=None,
         ge=1,

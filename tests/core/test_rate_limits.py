@@ -1,3 +1,5 @@
+import asyncio
+
 import httpx
 import pytest
 
@@ -84,3 +86,29 @@ async def test_guessing_keys_from_one_address_is_rate_limited(guessed, client, o
     assert r.json()["error"]["code"] == "rate_limited" and int(r.headers["Retry-After"]) >= 1
     valid = await guessed.get("/v1/organization", headers={"x-api-key": org.admin_key})
     assert valid.status_code == 200, "a right key from the same address still works"
+
+
+def test_the_window_slides_and_idle_identities_are_forgotten(monkeypatch):
+    """The in-process counter (no Redis): the previous minute's requests weigh in proportion
+    to how much of it the sliding window still covers."""
+    from msgprofiles.core import ratelimit
+
+    now = [6000.0]  # the start of a minute
+    monkeypatch.setattr(ratelimit.time, "time", lambda: now[0])
+    limiter = ratelimit.RateLimiter("3/minute")
+
+    async def hits(n: int) -> list[bool]:
+        return [(await limiter.hit("key_a")).allowed for _ in range(n)]
+
+    assert asyncio.run(hits(4)) == [True, True, True, False]
+    now[0] += 60 + 30  # half way into the next minute: the last one weighs 3 * 0.5 = 1.5
+    state = asyncio.run(limiter.hit("key_a"))
+    assert state.allowed and state.remaining == 1  # 3 - ⌊1.5 + 1⌋
+    assert asyncio.run(hits(2)) == [True, False]
+    assert state.reset_after == 10  # one of the previous 3 stops weighing every 20 s
+    now[0] += 120  # two minutes idle: nothing counts any more
+    assert asyncio.run(hits(3)) == [True, True, True]
+    for n in range(2000):  # many identities, most of them idle: the old ones are pruned
+        now[0] += 0.1
+        asyncio.run(limiter.hit(f"key_{n}"))
+    assert len(limiter._local._windows) < 2000

@@ -18,7 +18,7 @@ from starlette.responses import RedirectResponse, Response
 
 from msgprofiles import __version__
 from msgprofiles.api_keys import routes as api_key_routes
-from msgprofiles.api_keys.service import authenticate
+from msgprofiles.api_keys.service import REVOCATIONS_CHANNEL, authenticate, known_keys
 from msgprofiles.brands import routes as brand_routes
 from msgprofiles.campaigns import routes as campaign_routes
 from msgprofiles.config import Settings
@@ -38,6 +38,7 @@ from msgprofiles.core.logging import configure_logging, logger
 from msgprofiles.core.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from msgprofiles.core.ratelimit import RateLimiter
 from msgprofiles.core.responses import JSONResponse, domain_error_response
+from msgprofiles.core.routing import RouteIndex
 from msgprofiles.customers import routes as customer_routes
 from msgprofiles.dashboard import console
 from msgprofiles.dashboard import setup as setup_page
@@ -107,6 +108,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if embedded and (released := await release_orphaned(runtime.database)):
                 logger.info("orphaned_jobs_released", jobs=released)
             housekeeping = asyncio.create_task(_housekeeping(runtime.database, settings))
+            revocations = asyncio.create_task(
+                runtime.database.listen(REVOCATIONS_CHANNEL, known_keys.forget)
+            )
             stop = asyncio.Event()
             worker = asyncio.create_task(Worker(runtime).run(stop)) if settings.run_worker else None
             # Everything loaded so far lives as long as the process: keep it out of the
@@ -119,9 +123,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 stop.set()
                 if worker is not None:
                     await worker
-                housekeeping.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await housekeeping
+                for task in (housekeeping, revocations):
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
 
     app = FastAPI(
         title="msgprofiles",
@@ -214,6 +219,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return domain_error_response(exc, _rid(request))
 
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    app.router.routes.insert(0, RouteIndex(app.router.routes))  # last: it indexes every route
     app.add_middleware(
         BodyLimitMiddleware,
         max_bytes=settings.max_body_bytes,

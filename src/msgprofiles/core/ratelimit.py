@@ -60,10 +60,9 @@ class _LocalWindows:
         self._windows[identity] = (window, previous, current)
         if len(self._windows) >= self._prune_at:
             self._prune(window)
-        if previous:  # the previous window's weight drops by one request at a steady pace
-            reset_after = left % (self.period / previous)
-        else:  # this window's requests start to weigh less when it ends
-            reset_after = left
+        # The previous window's weight drops by one request at a steady pace; this window's
+        # requests start to weigh less when it ends.
+        reset_after = left % (self.period / previous) if previous else left
         return RateLimitState(
             allowed=allowed,
             limit=self.limit,

@@ -270,16 +270,19 @@ async def _require(conn: Connection, caller: Caller, key_id: str) -> Row:
     return await fetch_owned(conn, caller, _get, code, "API key", by_profile=False, key_id=key_id)
 
 
+_name = prepare(select(_t.c.name).where(_this_key))
+
+
 async def key_names(conn: Connection, organization_id: str, key_ids: set[str]) -> dict[str, str]:
-    """The names of these keys of the organization (who changed something), in one query."""
-    if not key_ids:
-        return {}
-    rows = await conn.fetch_all(
-        select(_t.c.id, _t.c.name).where(
-            _t.c.organization_id == organization_id, _t.c.id.in_(key_ids)
-        )
-    )
-    return {row["id"]: row["name"] for row in rows}
+    """The names of these keys of the organization (who changed something). A prepared
+    lookup each: there are a few authors, and a statement built per call (`IN` a list)
+    cost more than the rest of a dialect's read (measured)."""
+    names = {}
+    for key_id in key_ids:
+        name = await conn.fetch_value(_name, {"org": organization_id, "key_id": key_id})
+        if name is not None:
+            names[key_id] = name
+    return names
 
 
 async def get_api_key(conn: Connection, caller: Caller, key_id: str) -> ApiKey:

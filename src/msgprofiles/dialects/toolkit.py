@@ -17,6 +17,7 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
+from fastapi.telemetry import TelemetryConfig
 from pydantic import ValidationError
 from starlette.datastructures import State
 from starlette.exceptions import HTTPException
@@ -27,6 +28,7 @@ from msgprofiles.core.errors import STATUS, DomainError, ErrorCode, not_found
 from msgprofiles.core.http import http_error, validation_error
 from msgprofiles.core.ids import PREFIXES
 from msgprofiles.core.pagination import Page, PageParams
+from msgprofiles.core.routing import RouteIndex
 
 # Ids ----------------------------------------------------------------------------------------
 
@@ -147,7 +149,7 @@ class Dialect:
     routers: Sequence[APIRouter]
     render_error: ErrorRenderer
 
-    def create_app(self, state: State) -> FastAPI:
+    def create_app(self, state: State, telemetry: TelemetryConfig | None = None) -> FastAPI:
         """The dialect as a sub-application sharing the main app's state (its pipeline): its
         own routes, OpenAPI document and docs, and its vendor's envelope for anything that
         fails, unknown paths and undecodable bodies included."""
@@ -158,6 +160,7 @@ class Dialect:
             docs_url=None,
             redoc_url=None,
             redirect_slashes=False,  # its redirect would be built from the request's Host
+            telemetry=telemetry,
         )
         app.state = state
         for router in self.routers:
@@ -177,4 +180,5 @@ class Dialect:
         async def _domain_error(request: Request, exc: DomainError) -> Response:
             return render(request, exc)
 
+        app.router.routes.insert(0, RouteIndex(app.router.routes))
         return app

@@ -393,6 +393,20 @@ _profile_numbers = prepare(
 )
 
 
+_assigned = prepare(
+    select(_t)
+    .where(_t.c.organization_id == bindparam("org"), _t.c.profile_id == bindparam("prof"), _live)
+    .order_by(_t.c.id.desc())
+)
+
+
+async def assigned_numbers(conn: Connection, caller: Caller, profile_id: str) -> list[PhoneNumber]:
+    """Every live number of a profile the caller has already read, newest first, in one
+    prepared query (a dialect that shows a profile with its numbers)."""
+    rows = await conn.fetch_all(_assigned, {"org": caller.organization_id, "prof": profile_id})
+    return [_to_model(row) for row in rows]
+
+
 async def numbers_of_profile(conn: Connection, organization_id: str, profile_id: str) -> list[str]:
     """The numbers assigned to a profile (its SMS channel, with its sending number)."""
     rows = await conn.fetch_all(_profile_numbers, {"org": organization_id, "prof": profile_id})

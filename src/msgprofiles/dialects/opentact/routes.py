@@ -26,19 +26,6 @@ def _id(value: str) -> str:
     return from_uuid("prof", value, ErrorCode.profile_not_found, "messaging profile")
 
 
-async def _all_numbers(ctx: Context, profile_id: str) -> list[PhoneNumber]:
-    found: list[PhoneNumber] = []
-    cursor = None
-    while True:
-        page = await numbers.list_numbers(
-            ctx.conn, ctx.caller, PageParams(limit=100, cursor=cursor), profile_id=profile_id
-        )
-        found += page.items
-        if not page.has_more:
-            return found
-        cursor = page.next_cursor
-
-
 def _leases(record: Profile, leased: list[PhoneNumber]) -> list[dict[str, Any]]:
     """Each number assigned to the profile as an Opentact TN lease."""
     return [
@@ -88,7 +75,9 @@ async def _shapes(ctx: Context, records: list[Profile]) -> list[dict[str, Any]]:
                 "account": account,
                 "created_by": author(record.created_by),
                 "modified_by": author(record.updated_by),
-                "leases": _leases(record, await _all_numbers(ctx, record.id)),
+                "leases": _leases(
+                    record, await numbers.assigned_numbers(ctx.conn, ctx.caller, record.id)
+                ),
             }
         )
     return shapes
@@ -153,7 +142,7 @@ async def delete_profile(uuid: str, ctx: AdminCtx) -> Response:
 async def get_leases(uuid: str, ctx: Ctx) -> Response:
     """The numbers assigned to the profile, as TN leases (also at `…/lease`)."""
     record = await profiles.get_profile(ctx.conn, ctx.caller, _id(uuid))
-    return ok(_leases(record, await _all_numbers(ctx, record.id)))
+    return ok(_leases(record, await numbers.assigned_numbers(ctx.conn, ctx.caller, record.id)))
 
 
 router.add_api_route("/{uuid}/lease", get_leases, methods=["GET"], include_in_schema=False)

@@ -104,10 +104,10 @@ REVOCATIONS_CHANNEL = "msgprofiles_api_keys"
 class _KnownKeys:
     """The callers of keys this process has recently authenticated, by the key's hash: a
     request with a known key skips the key's query (about a tenth of a simple read, measured
-    with py-spy). Entries live `ttl` seconds, and all are forgotten at each revocation: in
-    this process at once, in the others when `REVOCATIONS_CHANNEL` reaches them through the
-    database. The ttl bounds what a missed notification costs (a key revoked by the command
-    line while `serve` runs on SQLite, which has no notifications)."""
+    with py-spy). On PostgreSQL only (see `authenticate`). Entries live `ttl` seconds, and
+    all are forgotten at each revocation: in this process at once, in the others when
+    `REVOCATIONS_CHANNEL` reaches them through the database. The ttl bounds what a missed
+    notification could cost."""
 
     ttl = 5.0
 
@@ -147,8 +147,11 @@ async def authenticate(conn: Connection, secret: str) -> Caller:
     ):
         raise _invalid()
     digest = _hash(secret)
+    # Remembered only where a revocation reaches every process: on SQLite, the command line
+    # revokes from a process of its own, which has no way to tell `serve`.
+    remember = conn.notifies_other_processes
     generation = known_keys.generation
-    known = known_keys.get(digest)
+    known = known_keys.get(digest) if remember else None
     if known is None:
         row = await conn.fetch_one(
             _authenticate, {"org": f"org_{organization_ulid}", "hash": digest}
@@ -167,7 +170,8 @@ async def authenticate(conn: Connection, secret: str) -> Caller:
         await conn.execute(_touch, params)
     elif known is not None:
         return caller
-    known_keys.keep(digest, caller, last_used, generation)
+    if remember:
+        known_keys.keep(digest, caller, last_used, generation)
     return caller
 
 

@@ -143,6 +143,10 @@ class Connection(ABC):
         """The driver's executemany."""
 
     _dialect: Dialect
+    notifies_other_processes = False
+    """Whether `notify` reaches the other processes on the database (PostgreSQL), so that
+    they may keep what it invalidates; SQLite's other processes (the command line) hear
+    nothing."""
 
     @property
     def dialect(self) -> str:
@@ -423,6 +427,8 @@ class _SQLiteDatabase(Database):
 
 
 class _PostgresConnection(Connection):
+    notifies_other_processes = True
+
     def __init__(self, conn: AsyncConnection, driver: asyncpg.Connection) -> None:
         self._conn = conn
         self._driver = driver

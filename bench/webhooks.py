@@ -2,12 +2,15 @@
 
     python bench/webhooks.py [--events 2000] [--concurrency 16]
     python bench/webhooks.py --database-url postgresql://postgres@127.0.0.1:5432/postgres
-    python bench/webhooks.py --database-url … --worker-process
+    python bench/webhooks.py --database-url … --worker-process --rate 500
 
 Starts `msgprofiles serve` (its in-process worker delivers, or with --worker-process a
 `msgprofiles worker` of its own, woken by PostgreSQL's NOTIFY), subscribes a receiver on
-loopback, makes `--events` changes (PATCH /v1/organization) and measures, for each, the time
-from the acknowledged response to the signed delivery's arrival."""
+loopback, makes `--events` changes (each creates an API key: an `api_key.created` event;
+changes to one row, such as the organization's, would queue on its lock) and measures, for
+each, the time from the acknowledged response to the signed delivery's arrival. With
+`--rate`, the changes start at that steady rate (open loop: a slow server does not slow the
+offered load), else as fast as the writers go."""
 
 import argparse
 import asyncio
@@ -30,6 +33,8 @@ arrivals: dict[str, float] = {}
 
 
 class Receiver(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, as a real receiver: no connection per event
+
     def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["content-length"])))
         arrivals[body["data"]["name"]] = time.perf_counter()
@@ -40,18 +45,24 @@ class Receiver(BaseHTTPRequestHandler):
         pass
 
 
-async def make_changes(url: str, key: str, count: int, concurrency: int) -> dict[str, float]:
+async def make_changes(
+    url: str, key: str, count: int, concurrency: int, rate: float | None
+) -> dict[str, float]:
     committed: dict[str, float] = {}
     names = iter(range(count))
+    started = time.perf_counter()
 
     async def client_loop(client: httpx.AsyncClient) -> None:
         for n in names:
+            if rate:  # the n-th change is due n / rate seconds in
+                await asyncio.sleep(max(0.0, started + n / rate - time.perf_counter()))
             name = f"bench {n}"
-            r = await client.patch("/v1/organization", json={"name": name})
-            assert r.status_code == 200, r.text
+            r = await client.post("/v1/api_keys", json={"name": name, "role": "member"})
+            assert r.status_code == 201, r.text
             committed[name] = time.perf_counter()
 
-    async with httpx.AsyncClient(base_url=url, headers={"x-api-key": key}) as client:
+    limits = httpx.Limits(max_connections=concurrency)
+    async with httpx.AsyncClient(base_url=url, headers={"x-api-key": key}, limits=limits) as client:
         await asyncio.gather(*(client_loop(client) for _ in range(concurrency)))
     return committed
 
@@ -64,6 +75,7 @@ def main() -> None:
     parser.add_argument(
         "--worker-process", action="store_true", help="deliver from a separate worker process"
     )
+    parser.add_argument("--rate", type=float, help="changes per second (default: flat out)")
     args = parser.parse_args()
 
     receiver = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
@@ -93,7 +105,7 @@ def main() -> None:
         )
         assert r.status_code == 201, r.text
         started = time.perf_counter()
-        committed = asyncio.run(make_changes(url, key, args.events, args.concurrency))
+        committed = asyncio.run(make_changes(url, key, args.events, args.concurrency, args.rate))
         deadline = time.monotonic() + 120
         while len(arrivals) < args.events and time.monotonic() < deadline:
             time.sleep(0.05)
@@ -108,11 +120,19 @@ def main() -> None:
     latencies = sorted(max(0.0, arrivals[n] - committed[n]) * 1000 for n in arrivals)
     backend = "PostgreSQL" if args.database_url else "SQLite"
     processes = "API + worker processes" if args.worker_process else "one process"
-    print(f"\n{backend}, {processes}, {args.events} events, {args.concurrency} concurrent writers")
+    offered = f"offered at {args.rate:.0f}/s" if args.rate else "flat out"
+    print(
+        f"\n{backend}, {processes}, {args.events} events, {args.concurrency} concurrent "
+        f"writers, {offered}"
+    )
     print(f"delivered            {len(arrivals)} of {args.events}")
     print(
         f"throughput           {len(arrivals) / (finished - started):.0f} events/s "
         "(first commit to last arrival)"
+    )
+    print(
+        f"writes               {len(committed) / (max(committed.values()) - started):.0f}/s "
+        "acknowledged"
     )
     print(
         f"commit -> delivery   p50 {statistics.median(latencies):.1f} ms   "

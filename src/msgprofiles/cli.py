@@ -205,7 +205,12 @@ def worker(data_dir: DataDir = None, database_url: DatabaseUrl = None) -> None:
     settings = _settings(data_dir, database_url)
     configure_logging(settings.log_level, settings.log_format)
     upgrade(settings.resolved_database_url)
-    asyncio.run(_work(settings))
+    try:  # the loop `serve` runs: uvicorn takes uvloop wherever it is installed
+        import uvloop
+    except ImportError:
+        asyncio.run(_work(settings))
+    else:
+        uvloop.run(_work(settings))
 
 
 async def _work(settings: Settings) -> None:

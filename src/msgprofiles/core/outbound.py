@@ -51,6 +51,10 @@ def is_allowed(address: str) -> bool:
 
 async def _getaddrinfo(host: str, port: int) -> list[str]:
     """The addresses `host` resolves to (the outside world: tests stand a resolver in)."""
+    try:
+        return [str(ipaddress.ip_address(host))]  # an address already: no resolver thread
+    except ValueError:
+        pass
     infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
     return [str(info[4][0]) for info in infos]
 

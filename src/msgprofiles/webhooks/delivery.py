@@ -45,6 +45,7 @@ _load = prepare(
         _s.c.previous_secret,
         _s.c.previous_secret_expires_at,
         _s.c.failing_since,
+        _s.c.last_success_at,
         _s.c.retry_count,
         _s.c.timeout_seconds,
         _s.c.payload_format,
@@ -95,6 +96,7 @@ _disable = prepare(
     .values(status="disabled", updated_at=bindparam("now"))
 )
 _get_subscription = prepare(select(_s).where(_this_subscription))
+_SECOND = timedelta(seconds=1)
 
 
 @handler(event_log.DELIVER_JOB)
@@ -200,7 +202,11 @@ async def _track_health(
     disable it once it has failed for the configured days."""
     params = {"org": organization_id, "sub": row["subscription_id"], "now": utcnow()}
     if not failed:
-        await conn.execute(_record_success, params)
+        # A healthy subscription's row is written at most once a second: every delivery to
+        # it would otherwise update that one row, and concurrent ones queue on its lock.
+        last = row["last_success_at"]
+        if row["failing_since"] is not None or last is None or params["now"] - last >= _SECOND:
+            await conn.execute(_record_success, params)
         return
     await conn.execute(_record_failure, params)
     since = row["failing_since"]

@@ -126,6 +126,11 @@ class Connection(ABC):
     async def fetch_all(self, statement: Statement, params: Params = None) -> list[Row]:
         """Every row."""
 
+    async def write_returning(self, statement: Statement, params: Params = None) -> list[Row]:
+        """One write that returns rows (`UPDATE … RETURNING`), atomic by itself: outside a
+        transaction, PostgreSQL runs it as its own (no BEGIN and COMMIT round trips)."""
+        return await self.fetch_all(statement, params)
+
     @abstractmethod
     async def execute(self, statement: Statement, params: Params = None) -> int:
         """Run a write; the number of rows it matched."""
@@ -338,6 +343,12 @@ class _SQLiteConnection(Connection):
             async with self.transaction():
                 return self._execute(statement, params)
         return self._execute(statement, params)
+
+    async def write_returning(self, statement: Statement, params: Params = None) -> list[Row]:
+        if self._depth == 0:  # every write goes through the writer lock
+            async with self.transaction():
+                return await self.fetch_all(statement, params)
+        return await self.fetch_all(statement, params)
 
     def _execute(self, statement: Statement, params: Params) -> int:
         if isinstance(statement, Prepared):

@@ -208,6 +208,7 @@ class Worker:
         self.poll = settings.job_poll_seconds
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{new_id('job')[-8:]}"
         self._running: set[asyncio.Task[None]] = set()
+        self._batch = max(1, self.concurrency // 4)
         self._wake = asyncio.Event()
         _LOCAL_WORKERS.add(self)
 
@@ -279,12 +280,12 @@ class Worker:
 
     async def _claim_and_start(self) -> int:
         free = self.concurrency - len(self._running)
-        if free <= 0:
-            return 0
+        if free < (self._batch if self._running else 1):
+            return 0  # busy: claim once a few slots are free, not one claim per job
         now = utcnow()
         try:
-            async with self.database.connect() as conn, conn.transaction():
-                claimed = await conn.fetch_all(
+            async with self.database.connect() as conn:
+                claimed = await conn.write_returning(
                     _claim,
                     {
                         "now": now,

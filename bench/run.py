@@ -25,7 +25,8 @@ import httpx
 
 HERE = Path(__file__).parent
 BIN = Path(sys.executable).parent
-TARGETS = {"read": 0.50, "write": 0.40}  # the goal, as a share of the ceiling
+TARGETS = {"read": 0.50, "write": 0.60}  # the goal, as a share of the ceiling's requests/s
+TAIL = 2.0  # the goal: p99 at most this many times the ceiling's
 
 GET_SCRIPT = """
 wrk.headers["Authorization"] = "Bearer {key}"
@@ -228,9 +229,11 @@ def main() -> None:
                 f"{names[kind]:<24}{who:>12}{r.rps:>10.0f}{r.p50_ms:>9.2f}{r.p99_ms:>9.2f}"
                 f"{r.errors:>8}"
             )
-        ratio = ours.rps / ceiling.rps
+        ratio, tail = ours.rps / ceiling.rps, ours.p99_ms / ceiling.p99_ms
         verdict = "meets" if ratio >= TARGETS[kind] else "MISSES"
-        print(f"{'':<24}{'ratio':>12}{ratio:>10.0%}   {verdict} the {TARGETS[kind]:.0%} goal\n")
+        tail_verdict = "meets" if tail <= TAIL else "MISSES"
+        print(f"{'':<24}{'ratio':>12}{ratio:>10.0%}   {verdict} the {TARGETS[kind]:.0%} goal")
+        print(f"{'':<24}{'p99 ratio':>12}{tail:>10.1f}   {tail_verdict} the {TAIL:.0f}x goal\n")
 
 
 if __name__ == "__main__":

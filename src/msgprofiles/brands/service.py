@@ -5,7 +5,7 @@ fields are frozen: the registry holds that version."""
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 
 from msgprofiles.brands.models import brands
 from msgprofiles.brands.schemas import SUBMITTED, Brand, BrandFields
@@ -42,7 +42,7 @@ _get = prepare(
     select(_t).where(_t.c.organization_id == bindparam("org"), _t.c.id == bindparam("brand"), _live)
 )
 _insert = prepare(insert(_t))
-_count = prepare(select(func.count()).where(_t.c.organization_id == bindparam("org"), _live))
+_any = prepare(select(_t.c.id).where(_t.c.organization_id == bindparam("org"), _live).limit(1))
 _lock_organization = prepare(
     select(organizations.c.id).where(organizations.c.id == bindparam("org")).with_for_update()
 )
@@ -220,7 +220,9 @@ async def insert_brand(conn: Connection, row: dict[str, Any]) -> Brand:
     organization_id = row["organization_id"]
     async with conn.transaction():
         await conn.fetch_one(_lock_organization, {"org": organization_id})
-        if not await conn.fetch_value(_count, {"org": organization_id}):
+        # One row looked up, not a count: that read every brand for each new one, and creates
+        # slowed as brands accumulated (bench/dialects.py).
+        if await conn.fetch_value(_any, {"org": organization_id}) is None:
             row["type"] = "PRIMARY"
         await conn.execute(_insert, row)
         brand = brand_model(row)

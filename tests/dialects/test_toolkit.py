@@ -1,8 +1,11 @@
 """The dialect toolkit: what every vendor dialect is built from."""
 
+import uuid
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from ulid import ULID
 
 from msgprofiles.core.errors import STATUS, DomainError, ErrorCode
 from msgprofiles.core.ids import new_id
@@ -36,6 +39,21 @@ def test_a_string_that_is_no_uuid_is_the_dialects_not_found(value):
         assert error.code is ErrorCode.profile_not_found and STATUS[error.code] == 404
     else:  # the uuid module accepts a few spellings (braces, urn:uuid:, no dashes)
         assert found.startswith("prof_")
+
+
+@given(st.binary(min_size=16, max_size=16))
+def test_the_uuid_is_the_ulids_own_bits(value):
+    ulid = ULID.from_bytes(value)
+    assert to_uuid(f"prof_{ulid}") == str(uuid.UUID(bytes=value)) == to_uuid(f"prof_{ulid}".lower())
+
+
+@given(st.text(max_size=30))
+def test_what_is_no_ulid_has_no_uuid(value):
+    try:
+        ULID.from_str(value)
+    except ValueError:
+        with pytest.raises(ValueError):
+            to_uuid(f"prof_{value}")
 
 
 def test_ulid_order_survives_the_mapping():

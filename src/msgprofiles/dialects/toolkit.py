@@ -33,10 +33,19 @@ from msgprofiles.core.routing import RouteIndex
 # Ids ----------------------------------------------------------------------------------------
 
 
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_AS_PYTHON_DIGITS = str.maketrans(_CROCKFORD, "0123456789abcdefghijklmnopqrstuv")
+
+
 def to_uuid(prefixed_id: str) -> str:
-    """`prof_01J…` as the UUID of the same 128 bits."""
+    """`prof_01J…` as the UUID of the same 128 bits. The ULID is read as a number in base 32
+    (Crockford's digits turned into Python's): python-ulid's parser took 6 µs, and an
+    answer converts several ids. ValueError for what is no ULID."""
     _, _, ulid = prefixed_id.rpartition("_")
-    return str(uuid.UUID(bytes=ULID.from_str(ulid).bytes))
+    ulid = ulid.upper()
+    if len(ulid) != 26 or ulid.strip(_CROCKFORD):
+        raise ValueError(f"{prefixed_id!r} holds no ULID")
+    return str(uuid.UUID(int=int(ulid.translate(_AS_PYTHON_DIGITS), 32)))
 
 
 def from_uuid(prefix: str, value: str, code: ErrorCode, what: str) -> str:

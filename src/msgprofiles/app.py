@@ -221,7 +221,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return domain_error_response(exc, _rid(request))
 
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
-    app.router.routes.insert(0, RouteIndex(app.router.routes))  # last: it indexes every route
+    RouteIndex.install(app)
     app.add_middleware(
         BodyLimitMiddleware,
         max_bytes=settings.max_body_bytes,

@@ -84,3 +84,37 @@ words = ["v1", "v2", "v3", "contacts", "profiles", "Account", "Profile", "x1", "
 def test_any_path_goes_where_the_scan_sends_it(where, parts, method):
     routes, path = APPS[where], "/" + "/".join(parts)
     assert indexed(routes, path, method) is scan(routes, path, method)
+
+
+def test_where_routers_overlap_the_first_in_order_wins():
+    """The app's own routes never overlap across routers, so this builds routes that do: the
+    index must keep FastAPI's order, leave a route it cannot file to its own judgement, and
+    send paths beneath a mount to it."""
+    from fastapi import APIRouter, FastAPI
+
+    async def endpoint() -> None:
+        return None
+
+    first, second = APIRouter(), APIRouter()
+    first.add_api_route("/x/{id}", endpoint, methods=["GET"])
+    second.add_api_route("/x/special", endpoint, methods=["GET", "POST"])
+    second.add_api_route("/files/{name}.txt", endpoint, methods=["GET"])
+    built = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
+    built.include_router(first)
+    built.include_router(second)
+    built.mount("/sub/app", FastAPI())
+    RouteIndex.install(built)
+    routes = built.router.routes
+    for path, method in [
+        ("/x/special", "GET"),  # both match: the first router's
+        ("/x/special", "POST"),  # only the second takes POST
+        ("/files/a.txt", "GET"),  # a parameter inside a segment
+        ("/sub/app/anything/below", "GET"),
+        ("/x/special", "DELETE"),  # a 405: left to the scan
+        ("/nowhere", "GET"),
+    ]:
+        assert indexed(routes, path, method) is scan(routes, path, method), (path, method)
+    assert indexed(routes, "/x/special", "GET") is routes[1]
+    assert indexed(routes, "/x/special", "POST") is routes[2]
+    assert indexed(routes, "/files/a.txt", "GET") is routes[2]
+    assert indexed(routes, "/sub/app/anything/below", "GET") is routes[3]

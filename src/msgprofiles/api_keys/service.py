@@ -164,14 +164,12 @@ async def authenticate(conn: Connection, secret: str) -> Caller:
     else:
         caller, last_used = known
     now = utcnow()
-    if last_used is None or now - last_used >= _LAST_USED_RESOLUTION:
-        last_used = now
+    touched = last_used is None or now - last_used >= _LAST_USED_RESOLUTION
+    if touched:
         params = {"org": caller.organization_id, "key_id": caller.key_id, "now": now}
         await conn.execute(_touch, params)
-    elif known is not None:
-        return caller
-    if remember:
-        known_keys.keep(digest, caller, last_used, generation)
+    if remember and (known is None or touched):
+        known_keys.keep(digest, caller, now if touched else last_used, generation)
     return caller
 
 

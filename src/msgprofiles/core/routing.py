@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
+from fastapi import FastAPI
 from fastapi.routing import _IncludedRouter
 from starlette._utils import get_route_path
 from starlette.routing import BaseRoute, Match, Mount
@@ -28,7 +29,7 @@ _REST = re.compile(r"\{\w+:path\}")
 @dataclass(frozen=True, slots=True)
 class _Entry:
     order: int  # in FastAPI's scan
-    pattern: re.Pattern[str]
+    pattern: re.Pattern[str] | None  # None: a route without one, left to decide itself
     methods: frozenset[str] | None  # None: any
     route: BaseRoute  # what takes the request: the route, or the router or mount holding it
 
@@ -42,6 +43,11 @@ class _Node:
 
 
 class RouteIndex(BaseRoute):
+    @classmethod
+    def install(cls, app: FastAPI) -> None:
+        """Put an index of every route the app has so far in front of them: call it last."""
+        app.router.routes.insert(0, cls(app.router.routes))
+
     def __init__(self, routes: Sequence[BaseRoute]) -> None:
         self._root = _Node()
         self._anywhere: list[_Entry] = []  # templates the tree cannot file: always tried
@@ -50,7 +56,7 @@ class RouteIndex(BaseRoute):
             for template, pattern, methods in _templates(top):
                 entry = _Entry(order, pattern, methods, top)
                 order += 1
-                if not self._file(entry, template.split("/")):
+                if template is None or not self._file(entry, template.split("/")):
                     self._anywhere.append(entry)
 
     def _file(self, entry: _Entry, segments: list[str]) -> bool:
@@ -90,7 +96,9 @@ class RouteIndex(BaseRoute):
             return Match.NONE, {}
         path, method = get_route_path(scope), scope["method"]
         for entry in self._candidates(path):
-            if (entry.methods is None or method in entry.methods) and entry.pattern.match(path):
+            if entry.methods is not None and method not in entry.methods:
+                continue
+            if entry.pattern is None or entry.pattern.match(path):
                 match, child_scope = entry.route.matches(scope)  # the route has the last word
                 if match == Match.FULL:
                     return match, {**child_scope, _SELECTED: entry.route}
@@ -103,8 +111,9 @@ class RouteIndex(BaseRoute):
 
 def _templates(
     route: BaseRoute,
-) -> Iterator[tuple[str, re.Pattern[str], frozenset[str] | None]]:
-    """The path template, pattern and methods of each route `route` stands for."""
+) -> Iterator[tuple[str | None, re.Pattern[str] | None, frozenset[str] | None]]:
+    """The path template, pattern and methods of each route `route` stands for (template
+    and pattern None for a route that has none)."""
     if isinstance(route, _IncludedRouter):
         assert not route.include_context.prefix, "routers carry their paths' prefixes"
         for inner in route.original_router.routes:
@@ -113,7 +122,7 @@ def _templates(
     pattern = getattr(route, "path_regex", None)
     template = getattr(route, "path", None)
     if pattern is None or not isinstance(template, str):
-        yield "{anything:unknown}", re.compile(""), None  # filed nowhere: always tried
+        yield None, None, None
         return
     if isinstance(route, Mount):  # it answers beneath its path
         template += "/{path:path}"

@@ -34,6 +34,7 @@ from msgprofiles.core.routing import RouteIndex
 
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_DIGITS = frozenset(_CROCKFORD)
 _AS_PYTHON_DIGITS = str.maketrans(_CROCKFORD, "0123456789abcdefghijklmnopqrstuv")
 
 
@@ -43,7 +44,7 @@ def to_uuid(prefixed_id: str) -> str:
     answer converts several ids. ValueError for what is no ULID."""
     _, _, ulid = prefixed_id.rpartition("_")
     ulid = ulid.upper()
-    if len(ulid) != 26 or ulid.strip(_CROCKFORD):
+    if len(ulid) != 26 or not _DIGITS.issuperset(ulid):
         raise ValueError(f"{prefixed_id!r} holds no ULID")
     return str(uuid.UUID(int=int(ulid.translate(_AS_PYTHON_DIGITS), 32)))
 
@@ -189,5 +190,5 @@ class Dialect:
         async def _domain_error(request: Request, exc: DomainError) -> Response:
             return render(request, exc)
 
-        app.router.routes.insert(0, RouteIndex(app.router.routes))
+        RouteIndex.install(app)
         return app

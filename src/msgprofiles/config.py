@@ -87,6 +87,14 @@ class Settings(BaseSettings):
         "workers this long after its last renewal.",
     )
     job_poll_seconds: float = Field(default=0.5, gt=0)
+    import_processes: int | None = Field(
+        default=None,
+        ge=0,
+        le=64,
+        description="Processes that read and check a contact import's records (JSON, email "
+        "addresses, phone numbers: most of an import's work) beside each worker, started on "
+        "the first import. Default: one per CPU; 0 reads them in the worker's own process.",
+    )
     sandbox_latency_seconds: float = Field(
         default=0.0,
         ge=0,

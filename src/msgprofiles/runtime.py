@@ -3,6 +3,7 @@ providers and random source. One `Runtime` is opened per process (`open_runtime`
 app and by the worker command, and handed to routes (through `Context`) and to job handlers,
 so nothing reaches for untyped global state."""
 
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -12,6 +13,7 @@ import httpx
 
 from msgprofiles.config import Settings
 from msgprofiles.core.crypto import SecretBox, load_secret_box
+from msgprofiles.core.processes import ProcessPool
 from msgprofiles.db.database import Database, open_database
 from msgprofiles.providers import Providers
 
@@ -24,6 +26,8 @@ class Runtime:
     http: httpx.AsyncClient
     providers: Providers = field(default_factory=Providers)
     random: Random = field(default_factory=SystemRandom)  # tests seed their own
+    processes: ProcessPool | None = None
+    """For CPU-bound work (None: done in this process)."""
 
 
 def secret_box(settings: Settings) -> SecretBox:
@@ -43,8 +47,21 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
         pool_size=settings.database_pool_size,
         busy_timeout_ms=settings.sqlite_busy_timeout_ms,
     )
+    count = settings.import_processes
+    if count is None:
+        count = os.cpu_count() or 1
+    processes = ProcessPool(count) if count else None
     try:
         async with httpx.AsyncClient(follow_redirects=False) as http:
-            yield Runtime(database, settings, secret_box(settings), http, providers(settings))
+            yield Runtime(
+                database,
+                settings,
+                secret_box(settings),
+                http,
+                providers(settings),
+                processes=processes,
+            )
     finally:
+        if processes is not None:
+            processes.close()
         await database.close()

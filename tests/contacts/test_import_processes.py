@@ -6,6 +6,7 @@ import json
 import signal
 import socket
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -50,6 +51,24 @@ def the_file() -> bytes:
     )
 
 
+def state_and_parent(pid: int) -> tuple[str, int] | None:
+    """From /proc: the process's state letter (Z: a zombie) and its parent; None: gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return None
+    return fields[0], int(fields[1])
+
+
+def children_of(pid: int) -> list[int]:
+    found = [int(path.name) for path in Path("/proc").glob("[0-9]*")]
+    return [n for n in found if (known := state_and_parent(n)) and known[1] == pid]
+
+
+def alive(pid: int) -> bool:
+    return (known := state_and_parent(pid)) is not None and known[0] != "Z"
+
+
 def state(url: str, key: str, import_id: str) -> dict:
     r = httpx.get(f"{url}/v1/contacts/imports/{import_id}", headers={"x-api-key": key})
     assert r.status_code == 200, r.text
@@ -70,9 +89,12 @@ def test_an_import_killed_mid_way_resumes_without_duplicates(where):
         assert r.status_code == 202, r.text
         import_id = r.json()["data"]["id"]
         wait_for(lambda: state(url, key, import_id)["bytes_processed"] > 0, 30)
+        pool = children_of(process.pid)
+        assert pool, "records are read in a process pool"
         process.send_signal(signal.SIGKILL)
         process.wait(10)
         assert 0 < stored_progress(where[-1], import_id) < len(content), "killed mid-way"
+        wait_for(lambda: not any(alive(pid) for pid in pool), 10)  # the pool goes with it
 
         process, url = start_server(where, FAST_RETRIES)
         wait_for(lambda: state(url, key, import_id)["status"] == "completed", 60)

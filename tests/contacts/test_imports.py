@@ -2,6 +2,9 @@
 upserting by external_id; refusals that store nothing; errors by line; cancel."""
 
 import json
+import multiprocessing
+import os
+import signal
 from datetime import timedelta
 
 import httpx
@@ -11,11 +14,23 @@ from sqlalchemy import func, insert, select
 from msgprofiles.contacts.imports import CHUNK_BYTES, sweep_abandoned
 from msgprofiles.contacts.models import contact_import_chunks, contact_imports
 from msgprofiles.core.http import UPLOAD_PATHS
+from msgprofiles.core.processes import ProcessPool
 from msgprofiles.core.time import utcnow
 from msgprofiles.db.database import Database
 from msgprofiles.jobs.runner import Worker
 from tests.conftest import Org
 from tests.contacts.test_routes import define
+
+
+@pytest.fixture(params=["process pool", "in-process"])
+def reading(request, worker: Worker, monkeypatch) -> ProcessPool | None:
+    """The worker reads records in its runtime's process pool (the default) or, with
+    `import_processes = 0`, in its own process."""
+    if request.param == "in-process":
+        monkeypatch.setattr(worker.context, "processes", None)
+    else:
+        assert worker.context.processes is not None
+    return worker.context.processes
 
 
 async def upload(
@@ -64,7 +79,9 @@ async def contact(org: Org, external_id: str) -> dict:
     return r.json()["data"]
 
 
-async def test_an_ndjson_file_creates_contacts_and_reports_bad_lines(org: Org, worker: Worker):
+async def test_an_ndjson_file_creates_contacts_and_reports_bad_lines(
+    org: Org, worker: Worker, reading: ProcessPool | None
+):
     await define(org, {"name": "plan", "type": "enum", "values": ["free", "gold"]})
     await define(org, {"name": "score", "type": "number"})
     content = ndjson(
@@ -117,7 +134,9 @@ async def test_importing_the_same_file_again_changes_nothing(org: Org, worker: W
     assert (await org.get("/v1/contacts", params={"limit": 100})).json()["data"] == listed
 
 
-async def test_a_csv_file_upserts_by_external_id(org: Org, worker: Worker):
+async def test_a_csv_file_upserts_by_external_id(
+    org: Org, worker: Worker, reading: ProcessPool | None
+):
     await define(org, {"name": "vip", "type": "boolean"}, {"name": "score", "type": "number"})
     existing = await org.post(
         "/v1/contacts", {"external_id": "c1", "name": "Ann", "email": "ann@example.com"}
@@ -152,8 +171,12 @@ async def test_a_csv_file_upserts_by_external_id(org: Org, worker: Worker):
     assert "expected 6 fields" in errors[1]["message"]
 
 
-async def test_a_file_of_many_chunks_is_applied_whole(org: Org, worker: Worker, database: Database):
+async def test_a_file_of_many_chunks_is_applied_whole_in_file_order(
+    org: Org, worker: Worker, database: Database, reading: ProcessPool | None
+):
     records = [{"external_id": f"e{n:05}", "name": "x" * 80} for n in range(8000)]
+    # The same contact in the first chunk and the last: the last one applies last.
+    records += [{"external_id": "e00001", "name": "last", "msisdn": "+1 415 555 0199"}]
     content = ndjson(*records)
     assert len(content) > 3 * CHUNK_BYTES
     r = await upload(org, content)
@@ -165,7 +188,8 @@ async def test_a_file_of_many_chunks_is_applied_whole(org: Org, worker: Worker, 
     assert stored >= 4, "the file is kept as chunks until applied"
     await worker.run_until_idle()
     done = (await org.get(f"/v1/contacts/imports/{import_id}")).json()["data"]
-    assert (done["status"], done["created"], done["records"]) == ("completed", 8000, 8000)
+    assert (done["status"], done["created"], done["updated"]) == ("completed", 8000, 1)
+    assert done["records"] == 8001
     async with database.connect() as conn:
         left = await conn.fetch_value(
             select(func.count()).where(contact_import_chunks.c.import_id == import_id)
@@ -173,6 +197,24 @@ async def test_a_file_of_many_chunks_is_applied_whole(org: Org, worker: Worker, 
     assert left == 0, "applied chunks are deleted"
     page = (await org.get("/v1/contacts", params={"search": "e07999"})).json()["data"]
     assert [c["external_id"] for c in page] == ["e07999"]
+    last = await contact(org, "e00001")
+    assert (last["name"], last["msisdn"]) == ("last", "+14155550199")
+
+
+async def test_an_import_goes_on_when_a_pool_process_dies(org: Org, worker: Worker):
+    """A reading process killed (out of memory, by an operator) costs the import nothing: the
+    pool is replaced and the chunk read again."""
+    first = await imported(org, worker, ndjson({"external_id": "p1"}))
+    assert first["created"] == 1
+    pool = multiprocessing.active_children()
+    assert pool, "the import was read in the pool"
+    for process in pool:
+        os.kill(process.pid, signal.SIGKILL)
+        process.join(5)
+    content = ndjson(*({"external_id": f"p{n}", "msisdn": "+14155550123"} for n in range(2, 500)))
+    done = await imported(org, worker, content)
+    assert (done["created"], done["failed"]) == (498, 0)
+    assert (await contact(org, "p499"))["msisdn"] == "+14155550123"
 
 
 @pytest.mark.parametrize(

@@ -52,6 +52,7 @@ from msgprofiles.core.http import validation_error
 from msgprofiles.core.ids import new_id
 from msgprofiles.core.logging import logger
 from msgprofiles.core.pagination import Page, PageParams, fetch_page
+from msgprofiles.core.processes import ProcessPool
 from msgprofiles.core.tenancy import fetch_matching
 from msgprofiles.core.time import utcnow
 from msgprofiles.db.database import Connection, IntegrityError, Row, prepare
@@ -306,7 +307,8 @@ def _reason(error: DomainError | ValidationError) -> DomainError:
 
 
 def _checked(record: ImportRecord) -> ImportRecord:
-    """PostgreSQL cannot store U+0000 in text: refused here as the API refuses it."""
+    """The record with its `msisdn` in E.164. PostgreSQL cannot store U+0000 in text: refused
+    here as the API refuses it."""
     texts = [record.external_id, record.name, record.email, record.msisdn]
     texts += [*record.attributes, *(v for v in record.attributes.values() if isinstance(v, str))]
     if any(text is not None and "\x00" in text for text in texts):
@@ -315,7 +317,9 @@ def _checked(record: ImportRecord) -> ImportRecord:
             "The record contains a U+0000 character.",
             details=[{"field": "", "type": "nul_character", "message": "U+0000 is not allowed."}],
         )
-    return record
+    if record.msisdn is None:
+        return record
+    return record.model_copy(update={"msisdn": service.normalised_msisdn(record.msisdn)})
 
 
 def _ndjson(text: str, first_line: int) -> Iterator[tuple[int, ImportRecord | DomainError]]:
@@ -374,6 +378,26 @@ def _record_of_cells(
     return _checked(ImportRecord.model_validate(record))
 
 
+def _records(
+    data: bytes,
+    first_line: int,
+    file_format: ImportFormat,
+    columns: list[str] | None,
+    definitions: service.Definitions,
+) -> Iterator[tuple[int, ImportRecord | DomainError]]:
+    """A chunk's records, each read and checked as far as it can be without the database (its
+    attributes are checked against the stored contact when applied), or why it is refused."""
+    text = data.decode()
+    if file_format == "csv":
+        return _csv(text, first_line, columns or [], definitions)
+    return _ndjson(text, first_line)
+
+
+def read_chunk(*args: Any) -> list[tuple[int, ImportRecord | DomainError]]:
+    """`_records`, run in the runtime's process pool."""
+    return list(_records(*args))
+
+
 async def _paced(items: Iterable[T], every: int = 50) -> AsyncIterator[T]:
     """`items`, letting the process's other requests run after every `every` of them: checking
     a chunk's records is pure Python (tens of ms), which would otherwise hold every request of
@@ -426,11 +450,9 @@ def _merged(
         }
     )
     given = record.model_fields_set
-    for name in ("name", "email"):
+    for name in ("name", "email", "msisdn"):
         if name in given:
             row[name] = getattr(record, name)
-    if "msisdn" in given:
-        row["msisdn"] = service.normalised_msisdn(record.msisdn)
     row["attributes"] = service.applied_attributes(
         definitions, record.attributes, row["attributes"]
     )
@@ -541,61 +563,111 @@ _update_consent = prepare(
 # The job -------------------------------------------------------------------------------------
 
 
+class _ReadAhead:
+    """An import's chunks read into records ahead of the one being applied: in the runtime's
+    process pool, one chunk per process, so that reading (most of an import's work) runs on
+    the other cores while this process writes; without a pool, one chunk at a time here.
+
+    Reading happens outside the transaction that applies a chunk, so the chunk does not hold
+    the database (SQLite's one writer) while its records are read."""
+
+    def __init__(self, pool: ProcessPool | None) -> None:
+        self.pool = pool
+        self.depth = pool.processes + 1 if pool is not None else 1
+        self.started: dict[int, tuple[service.Definitions, int, asyncio.Task[Any]]] = {}
+
+    async def records(
+        self, conn: Connection, imported: Row, seq: int, definitions: service.Definitions
+    ) -> tuple[int, list[tuple[int, ImportRecord | DomainError]]] | None:
+        """Chunk `seq`'s size and records (None: there is no such chunk); the chunks after it
+        start reading. Records read with other attribute definitions are read again."""
+        for started in [
+            n for n, (known, *_) in self.started.items() if n < seq or known != definitions
+        ]:
+            self.started.pop(started)[2].cancel()
+        missing = [n for n in range(seq, seq + self.depth) if n not in self.started]
+        rows = await conn.fetch_all(
+            select(_chunks.c.seq, _chunks.c.first_line, _chunks.c.data).where(
+                _chunks.c.organization_id == imported["organization_id"],
+                _chunks.c.import_id == imported["id"],
+                _chunks.c.seq.in_(missing),
+            )
+        )
+        for row in rows:
+            data = bytes(row["data"])
+            args = (data, row["first_line"], imported["format"], imported["columns"], definitions)
+            reading = asyncio.ensure_future(self._read(*args))
+            self.started[row["seq"]] = (definitions, len(data), reading)
+        if seq not in self.started:
+            return None
+        _, size, reading = self.started.pop(seq)
+        return size, await reading
+
+    async def _read(self, *args: Any) -> list[tuple[int, ImportRecord | DomainError]]:
+        if self.pool is not None:
+            return await self.pool.run(read_chunk, *args)
+        return [record async for record in _paced(_records(*args))]
+
+    def close(self) -> None:
+        for _, _, reading in self.started.values():
+            reading.cancel()
+        self.started.clear()
+
+
 @handler(IMPORT_JOB)
 async def _run(runtime: Runtime, job: Row) -> None:
     """Apply the import's chunks one transaction each, until none is left."""
     org, import_id = job["organization_id"], job["payload"]["import_id"]
-    races = 0
-    while True:
-        try:
-            async with runtime.database.connect() as conn:
-                if not await _step(conn, org, import_id):
-                    return
-            races = 0
-            await asyncio.sleep(0)  # SQLite's calls never yield: let requests in between chunks
-        except IntegrityError:
-            # A contact with one of the chunk's external ids was created meanwhile (by the
-            # API or another import): apply the chunk again, now as an update.
-            races += 1
-            if races > 3:
+    chunks, races = _ReadAhead(runtime.processes), 0
+    try:
+        while True:
+            try:
+                async with runtime.database.connect() as conn:
+                    if not await _step(conn, org, import_id, chunks):
+                        return
+                races = 0
+                await asyncio.sleep(0)  # SQLite's calls never yield: let requests in between
+            except IntegrityError:
+                # A contact with one of the chunk's external ids was created meanwhile (by the
+                # API or another import): apply the chunk again, now as an update.
+                races += 1
+                if races > 3:
+                    raise
+            except DBAPIError as error:  # the database is away: the job runs again
+                raise Retry(timedelta(seconds=10), f"database error: {error.orig}") from error
+            except Exception as error:
+                async with runtime.database.connect() as conn:
+                    await _stop(
+                        conn, org, import_id, "failed", f"internal error: {type(error).__name__}"
+                    )
                 raise
-        except DBAPIError as error:  # the database is away: the job runs again
-            raise Retry(timedelta(seconds=10), f"database error: {error.orig}") from error
-        except Exception as error:
-            async with runtime.database.connect() as conn:
-                await _stop(
-                    conn, org, import_id, "failed", f"internal error: {type(error).__name__}"
-                )
-            raise
+    finally:
+        chunks.close()
 
 
-async def _step(conn: Connection, organization_id: str, import_id: str) -> bool:
+async def _step(conn: Connection, organization_id: str, import_id: str, chunks: _ReadAhead) -> bool:
     """Apply the next chunk; False when there is nothing left to do."""
+    imported = await conn.fetch_one(select(_i).where(_where(organization_id, import_id)))
+    if imported is None or imported["status"] not in ("queued", "running"):
+        return False
+    seq = imported["next_chunk"]
+    definitions = await service.attribute_definitions(conn, organization_id)
+    chunk = await chunks.records(conn, imported, seq, definitions)
     async with conn.transaction():
         imported = await conn.fetch_one(
             select(_i).where(_where(organization_id, import_id)).with_for_update()
         )
         if imported is None or imported["status"] not in ("queued", "running"):
             return False
-        seq = imported["next_chunk"]
-        chunk = await conn.fetch_one(
-            select(_chunks).where(
-                _chunks.c.organization_id == organization_id,
-                _chunks.c.import_id == import_id,
-                _chunks.c.seq == seq,
-            )
-        )
+        if imported["next_chunk"] != seq or (
+            chunk is not None
+            and await service.attribute_definitions(conn, organization_id) != definitions
+        ):
+            return True  # changed while the records were read: read them again
         if chunk is None:
             await _finish(conn, imported)
             return False
-        definitions = await service.attribute_definitions(conn, organization_id)
-        text = bytes(chunk["data"]).decode()
-        reader = (
-            _csv(text, chunk["first_line"], imported["columns"], definitions)
-            if imported["format"] == "csv"
-            else _ndjson(text, chunk["first_line"])
-        )
-        records = [record async for record in _paced(reader)]
+        size, records = chunk
         tally = await _apply(conn, organization_id, records, definitions)
         room = max(0, MAX_STORED_ERRORS - imported["failed"])
         await conn.execute_many(
@@ -625,7 +697,7 @@ async def _step(conn: Connection, organization_id: str, import_id: str) -> bool:
             .values(
                 status="running",
                 next_chunk=seq + 1,
-                bytes_processed=_i.c.bytes_processed + len(chunk["data"]),
+                bytes_processed=_i.c.bytes_processed + size,
                 records=_i.c.records + len(records),
                 created=_i.c.created + tally.created,
                 updated=_i.c.updated + tally.updated,

@@ -168,6 +168,10 @@ class DomainError(Exception):
         self.details = [dict(d) for d in details]
         self.headers = dict(headers or {})
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickled (from a process pool) with its keyword arguments, which `args` does not hold.
+        return _domain_error, (self.code, self.message, self.details, self.headers)
+
     def explained(self, rename: Callable[[str], str] = str) -> str:
         """The message naming each invalid field (`rename`d), for wires with no `details`:
         `The request is invalid. name: String should have at least 1 character`."""
@@ -177,6 +181,12 @@ class DomainError(Exception):
             if detail.get("field")
         ]
         return " ".join([self.message, "; ".join(fields)]) if fields else self.message
+
+
+def _domain_error(
+    code: ErrorCode, message: str, details: list[dict[str, Any]], headers: dict[str, str]
+) -> DomainError:
+    return DomainError(code, message, details=details, headers=headers)
 
 
 def not_found(code: ErrorCode, what: str, object_id: str) -> DomainError:

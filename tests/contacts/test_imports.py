@@ -9,9 +9,9 @@ from datetime import timedelta
 
 import httpx
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 
-from msgprofiles.contacts.imports import CHUNK_BYTES, sweep_abandoned
+from msgprofiles.contacts.imports import ANALYZE_FROM, CHUNK_BYTES, sweep_abandoned
 from msgprofiles.contacts.models import contact_import_chunks, contact_imports
 from msgprofiles.core.http import UPLOAD_PATHS
 from msgprofiles.core.processes import ProcessPool
@@ -199,6 +199,32 @@ async def test_a_file_of_many_chunks_is_applied_whole_in_file_order(
     assert [c["external_id"] for c in page] == ["e07999"]
     last = await contact(org, "e00001")
     assert (last["name"], last["msisdn"]) == ("last", "+14155550199")
+
+
+async def test_an_import_refreshes_postgresqls_statistics_as_it_grows(
+    org: Org, worker: Worker, database: Database
+):
+    """Else the planner keeps pricing the organization at the few contacts it had when
+    autovacuum last looked, and hashes all of them for each chunk's lookup."""
+    if database.dialect != "postgresql":
+        pytest.skip("SQLite plans without statistics")
+
+    async def analyses() -> int:
+        async with database.connect() as conn:
+            return int(
+                await conn.fetch_value(
+                    text("SELECT analyze_count FROM pg_stat_user_tables WHERE relname = 'contacts'")
+                )
+            )
+
+    before = await analyses()
+    done = await imported(
+        org, worker, ndjson(*({"external_id": f"g{n}"} for n in range(ANALYZE_FROM)))
+    )
+    assert done["created"] == ANALYZE_FROM
+    assert await analyses() == before + 1
+    again = await imported(org, worker, ndjson(*({"external_id": f"g{n}"} for n in range(99))))
+    assert again["unchanged"] == 99 and await analyses() == before + 1, "nothing new, no cost"
 
 
 async def test_an_import_goes_on_when_a_pool_process_dies(org: Org, worker: Worker):

@@ -64,6 +64,8 @@ IMPORT_JOB = "contact.import"
 CHUNK_BYTES = 256 * 1024
 """A stored chunk: a few thousand records, one transaction of the job."""
 MAX_RECORD_BYTES = 1024 * 1024
+ANALYZE_FROM = 4096
+"""New contacts of an import from which it refreshes the planner's statistics."""
 MAX_STORED_ERRORS = 10_000
 """Errors kept per import, by line; `failed` counts them all."""
 _MEDIA_TYPES: dict[str, ImportFormat] = {
@@ -706,6 +708,12 @@ async def _step(conn: Connection, organization_id: str, import_id: str, chunks: 
                 updated_at=utcnow(),
             )
         )
+    # Each time the import's new contacts double (from ANALYZE_FROM on), so that the next chunks'
+    # lookup of their external ids stays an index probe per key (measured at 700k contacts
+    # without: 62 ms a chunk on average, 535 ms at most, hashing the organization's rows).
+    before, after = imported["created"], imported["created"] + tally.created
+    if (after // ANALYZE_FROM).bit_length() > (before // ANALYZE_FROM).bit_length():
+        await conn.analyze(_c, _k)
     return True
 
 

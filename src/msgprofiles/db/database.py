@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, cast
 
 import asyncpg
-from sqlalchemy import ClauseElement, Dialect, Executable, create_engine, event
+from sqlalchemy import ClauseElement, Dialect, Executable, Table, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.engine import Connection as SyncConnection
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -262,6 +262,14 @@ class Connection(ABC):
         except BaseException:
             self.broken = True  # transaction state unknown: never reuse this connection
             raise
+
+    async def analyze(self, *tables: Table) -> None:
+        """Refresh PostgreSQL's planner statistics of tables that grew faster than autovacuum
+        looks at them (about once a minute): until then its plans price an organization at the
+        few rows it had, and hash all of its rows where an index probe per key would do.
+        SQLite plans without statistics."""
+        if self.dialect == "postgresql":
+            await self.execute(text("ANALYZE " + ", ".join(table.name for table in tables)))
 
     async def fetch_value(self, statement: Statement, params: Params = None) -> Any:
         row = await self.fetch_one(statement, params)

@@ -9,10 +9,11 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from random import Random, SystemRandom
 
-import httpx
+import aiohttp
 
 from msgprofiles.config import Settings
 from msgprofiles.core.crypto import SecretBox, load_secret_box
+from msgprofiles.core.outbound import http_client
 from msgprofiles.core.processes import ProcessPool
 from msgprofiles.db.database import Database, open_database
 from msgprofiles.providers import Providers
@@ -23,7 +24,7 @@ class Runtime:
     database: Database
     settings: Settings
     secrets: SecretBox
-    http: httpx.AsyncClient
+    http: aiohttp.ClientSession
     providers: Providers = field(default_factory=Providers)
     random: Random = field(default_factory=SystemRandom)  # tests seed their own
     processes: ProcessPool | None = None
@@ -52,7 +53,8 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
         count = os.cpu_count() or 1
     processes = ProcessPool(count) if count else None
     try:
-        async with httpx.AsyncClient(follow_redirects=False) as http:
+        await database.check_configuration()
+        async with http_client() as http:
             yield Runtime(
                 database,
                 settings,

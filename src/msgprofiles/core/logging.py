@@ -72,9 +72,6 @@ def configure_logging(level: str = "info", fmt: str | None = None) -> None:
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "alembic"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
-    # httpx logs every request it sends at info: one line per webhook delivery, and 4 % of
-    # the worker's time. Deliveries are recorded as attempts; its warnings still show.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 logger: structlog.typing.FilteringBoundLogger = structlog.get_logger("msgprofiles")

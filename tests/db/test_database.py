@@ -137,3 +137,15 @@ async def test_connections_closed_while_idle_cost_no_request(database):
 
     new_pids = await asyncio.gather(*(request() for _ in range(3)))
     assert not set(new_pids) & set(pids)
+
+
+async def test_a_postgresql_server_without_autovacuum_is_named_at_start(database, capsys):
+    """Its tables bloat and keep the plans of their first minutes: the operator is told."""
+    if database.dialect != "postgresql":
+        pytest.skip("SQLite has no autovacuum")
+    async with database.connect() as conn:
+        setting = await conn.fetch_value(text("SELECT current_setting('autovacuum')"))
+    capsys.readouterr()
+    await database.check_configuration()
+    warned = "postgresql_autovacuum_off" in capsys.readouterr().out
+    assert warned == (setting == "off")

@@ -37,7 +37,14 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).parent))
-from run import drop_postgres, free_port, fresh_database, operator_key, start_msgprofiles
+from run import (
+    autovacuum_of,
+    drop_postgres,
+    free_port,
+    fresh_database,
+    operator_key,
+    start_msgprofiles,
+)
 
 ATTRIBUTES = [
     {"name": "plan", "type": "enum", "values": ["free", "gold"]},
@@ -317,6 +324,8 @@ def main() -> None:
     backend = "PostgreSQL" if args.database_url else "SQLite"
     goal = 20_000 if args.database_url else 5_000
     print(f"\n{backend}, {args.workers} server process(es), each with its worker")
+    if args.database_url:
+        print(f"autovacuum {autovacuum_of(args.database_url)} (the server's setting)")
     print(
         f"import     {args.records:,} contacts in {imported['seconds']:.1f} s "
         f"(upload {imported['upload_seconds']:.1f} s): {imported['rate']:,.0f} contacts/s "

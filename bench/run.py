@@ -119,6 +119,21 @@ def drop_postgres(database_url: str) -> None:
     asyncio.run(drop())
 
 
+def autovacuum_of(database_url: str) -> str:
+    """The PostgreSQL server's autovacuum setting: off, the tables a long run fills keep the
+    plans of their first seconds, and figures fall as the run goes on."""
+    import asyncpg
+
+    async def read() -> str:
+        conn = await asyncpg.connect(database_url)
+        try:
+            return str(await conn.fetchval("SELECT current_setting('autovacuum')"))
+        finally:
+            await conn.close()
+
+    return asyncio.run(read())
+
+
 def fresh_database(workdir: Path, postgres_url: str | None) -> str:
     """A new database on the PostgreSQL server given, else a SQLite file in workdir."""
     if postgres_url:

@@ -29,7 +29,15 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).parent))
-from run import BIN, free_port, fresh_database, operator_key, start_msgprofiles
+from run import (
+    BIN,
+    autovacuum_of,
+    drop_postgres,
+    free_port,
+    fresh_database,
+    operator_key,
+    start_msgprofiles,
+)
 
 WRITES = """
 wrk.method = "POST"
@@ -155,11 +163,15 @@ def main() -> None:
                 process.wait(30)
         receiver.join(10)
         receiver.kill()
+        if args.database_url:
+            drop_postgres(database_url)
 
     backend = "PostgreSQL" if args.database_url else "SQLite"
     processes = "API + worker processes" if args.worker_process else "one process"
     offered = f"pausing {args.pause_ms} ms" if args.pause_ms else "flat out"
     print(f"\n{backend}, {processes}, {args.connections} writers {offered}, {args.seconds} s")
+    if args.database_url:
+        print(f"autovacuum           {autovacuum_of(args.database_url)} (the server's setting)")
     print(f"written              {written / args.seconds:.0f}/s acknowledged ({written})")
     print(f"refused              {refused.group(1) if refused else 0}")
     print(f"delivered            {len(arrivals)} (also those written as wrk stopped)")

@@ -5,7 +5,7 @@ campaign has a sender profile of its own, and linking a number assigns it to tha
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from msgprofiles.brands import service as brands
 from msgprofiles.brands.schemas import Brand, BrandCreate, BrandUpdate, EntityType, Vertical
@@ -21,16 +21,16 @@ from msgprofiles.numbers import service as numbers
 from msgprofiles.webhooks import callbacks
 from msgprofiles.workflows import registration
 
-
-async def _auth_id(
-    auth_id: Annotated[str, Path(pattern=AUTH_ID.pattern, description="Your auth id.")],
-) -> None:
-    """Documents the path's auth id; the route class checks it against the Basic username."""
-
-
-router = APIRouter(
-    prefix="/v1/Account/{auth_id}", route_class=PlivoRoute, dependencies=[Depends(_auth_id)]
-)
+router = APIRouter(prefix="/v1/Account/{auth_id}", route_class=PlivoRoute)
+_AUTH_ID = {
+    "name": "auth_id",
+    "in": "path",
+    "required": True,
+    "description": "Your auth id: the route class checks it against the Basic username.",
+    "schema": {"type": "string", "pattern": AUTH_ID.pattern},
+}
+"""Documented, not declared: solving a dependency that only documented it cost 3 to 5 % of
+every request (Plivo reads and creates went from 75-78 % of native to 80-81 %)."""
 
 Endpoint = Callable[..., Awaitable[Response]]
 
@@ -58,6 +58,7 @@ def route(method: str, path: str, status_code: int = 200) -> Callable[[Endpoint]
                 status_code=status_code,
                 include_in_schema=documented,
                 tags=[tag],
+                openapi_extra={"parameters": [_AUTH_ID]},
             )
         return endpoint
 

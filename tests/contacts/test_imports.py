@@ -11,6 +11,7 @@ import httpx
 import pytest
 from sqlalchemy import func, insert, select, text
 
+from msgprofiles.config import Settings
 from msgprofiles.contacts.imports import ANALYZE_FROM, CHUNK_BYTES, sweep_abandoned
 from msgprofiles.contacts.models import contact_import_chunks, contact_imports
 from msgprofiles.core.http import UPLOAD_PATHS
@@ -18,6 +19,7 @@ from msgprofiles.core.processes import ProcessPool
 from msgprofiles.core.time import utcnow
 from msgprofiles.db.database import Database
 from msgprofiles.jobs.runner import Worker
+from msgprofiles.runtime import open_runtime
 from tests.conftest import Org
 from tests.contacts.test_routes import define
 
@@ -373,3 +375,11 @@ async def test_an_upload_abandoned_mid_way_is_swept(org: Org, database: Database
             )
         )
     assert [r["import_id"] for r in left] == ["cimp_01JN0000000000000000000002"]
+
+
+@pytest.mark.parametrize(("setting", "processes"), [(None, os.cpu_count()), (3, 3), (0, None)])
+async def test_import_processes_are_one_per_cpu_unless_set(tmp_path, setting, processes):
+    settings = Settings(data_dir=tmp_path, import_processes=setting)
+    async with open_runtime(settings) as runtime:
+        pool = runtime.processes
+        assert (pool.processes if pool is not None else None) == processes

@@ -148,7 +148,9 @@ def _read(records: list[dict[str, Any]]) -> Response:
 
 
 async def _schema(ctx: Context) -> dict[str, ContactAttribute]:
-    return {a.name: a for a in await contacts.list_attributes(ctx.conn, ctx.caller)}
+    """The attributes a record may carry besides the MASTER fields; the service takes the
+    same, so it need not read them again."""
+    return await contacts.attribute_definitions(ctx.conn, ctx.caller.organization_id)
 
 
 async def _contact(ctx: Context, customer_id: str, missing: str) -> Contact:
@@ -184,21 +186,31 @@ def _write_code(error: DomainError) -> str:
 async def _each(ctx: Context, records: list[Mapping[str, Any]], apply: Apply) -> Response:
     """Apply every record on its own; 1000, 1002 with `errors`, or the first failure."""
     errors: list[dict[str, str]] = []
-    async with ctx.conn.transaction():
-        for record in records:
-            try:
-                async with ctx.conn.savepoint():
-                    await apply(record)
-            except DomainError as error:
-                code = _write_code(error)
-                customer = _find(record, "customerid")
-                errors.append(
-                    {
-                        "customerId": str(customer or ""),
-                        "code": code,
-                        "description": DESCRIPTIONS.get(code, "Unknown error"),
-                    }
-                )
+
+    def refuse(record: Mapping[str, Any], error: DomainError) -> None:
+        code = _write_code(error)
+        errors.append(
+            {
+                "customerId": str(_find(record, "customerid") or ""),
+                "code": code,
+                "description": DESCRIPTIONS.get(code, "Unknown error"),
+            }
+        )
+
+    if len(records) == 1:  # its transaction undoes it alone: no savepoint's two round trips
+        try:
+            async with ctx.conn.transaction():
+                await apply(records[0])
+        except DomainError as error:
+            refuse(records[0], error)
+    else:
+        async with ctx.conn.transaction():
+            for record in records:
+                try:
+                    async with ctx.conn.savepoint():
+                        await apply(record)
+                except DomainError as error:
+                    refuse(record, error)
     if not errors:
         return answer("1000")
     if len(errors) < len(records):
@@ -271,7 +283,7 @@ def profile_router(version: str) -> APIRouter:
             data = ContactCreate.model_validate(
                 {**core, "external_id": _customer_id(record), "attributes": attributes}
             )
-            await contacts.create_contact(ctx.conn, ctx.caller, data)
+            await contacts.create_contact(ctx.conn, ctx.caller, data, schema)
 
         return await _each(ctx, records, create)
 
@@ -285,7 +297,7 @@ def profile_router(version: str) -> APIRouter:
             core, attributes = _master_fields(_strings(record), schema)
             changes = {**core, "attributes": attributes} if attributes else core
             data = ContactUpdate.model_validate(changes)
-            await contacts.update_contact(ctx.conn, ctx.caller, contact.id, data)
+            await contacts.update_contact(ctx.conn, ctx.caller, contact.id, data, schema)
 
         return await _each(ctx, records, update)
 

@@ -586,7 +586,7 @@ class _ReadAhead:
         for started in [
             n for n, (known, *_) in self.started.items() if n < seq or known != definitions
         ]:
-            self.started.pop(started)[2].cancel()
+            self._drop(started)
         missing = [n for n in range(seq, seq + self.depth) if n not in self.started]
         rows = await conn.fetch_all(
             select(_chunks.c.seq, _chunks.c.first_line, _chunks.c.data).where(
@@ -610,10 +610,15 @@ class _ReadAhead:
             return await self.pool.run(read_chunk, *args)
         return [record async for record in _paced(_records(*args))]
 
+    def _drop(self, seq: int) -> None:
+        reading = self.started.pop(seq)[2]
+        if reading.done() and not reading.cancelled():
+            reading.exception()  # read for nothing: its failure need not be reported
+        reading.cancel()
+
     def close(self) -> None:
-        for _, _, reading in self.started.values():
-            reading.cancel()
-        self.started.clear()
+        for seq in list(self.started):
+            self._drop(seq)
 
 
 @handler(IMPORT_JOB)

@@ -36,9 +36,16 @@ def _exit_with(parent: int) -> None:
 
 
 class ProcessPool:
-    def __init__(self, processes: int) -> None:
+    """`processes` processes, started on first use and stopped once idle for `idle_seconds`:
+    an import is rare, and every process of `serve --workers N` (and every worker) has a pool
+    of its own, each process some 60 MiB."""
+
+    def __init__(self, processes: int, idle_seconds: float = 60.0) -> None:
         self.processes = processes
+        self.idle_seconds = idle_seconds
         self._executor: ProcessPoolExecutor | None = None
+        self._calls = 0
+        self._idle: asyncio.TimerHandle | None = None
 
     def _started(self) -> ProcessPoolExecutor:
         if self._executor is None:
@@ -53,14 +60,24 @@ class ProcessPool:
         """`function(*args)` in one of the processes. A pool one of whose processes died (killed,
         out of memory) is replaced, and the call made once more."""
         loop, executor = asyncio.get_running_loop(), self._started()
+        self._calls += 1
+        if self._idle is not None:
+            self._idle.cancel()
         try:
             return await loop.run_in_executor(executor, function, *args)
         except BrokenProcessPool:
             if self._executor is executor:  # not yet replaced by a concurrent call
                 self.close()
             return await loop.run_in_executor(self._started(), function, *args)
+        finally:
+            self._calls -= 1
+            if not self._calls:
+                self._idle = loop.call_later(self.idle_seconds, self.close)
 
     def close(self) -> None:
+        if self._idle is not None:
+            self._idle.cancel()
+            self._idle = None
         if self._executor is not None:
             self._executor.shutdown(wait=False, cancel_futures=True)
             self._executor = None

@@ -92,8 +92,9 @@ class Settings(BaseSettings):
         ge=0,
         le=64,
         description="Processes that read and check a contact import's records (JSON, email "
-        "addresses, phone numbers: most of an import's work) beside each worker, started on "
-        "the first import. Default: one per CPU; 0 reads them in the worker's own process.",
+        "addresses, phone numbers: most of an import's work) beside each worker, started by "
+        "an import and stopped after a minute without one. Default: one per CPU; 0 reads "
+        "them in the worker's own process.",
     )
     sandbox_latency_seconds: float = Field(
         default=0.0,

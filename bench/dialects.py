@@ -21,7 +21,16 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).parent))
-from run import Result, free_port, fresh_database, median, operator_key, start_msgprofiles, wrk
+from run import (
+    Result,
+    drop_postgres,
+    free_port,
+    fresh_database,
+    median,
+    operator_key,
+    start_msgprofiles,
+    wrk,
+)
 
 sys.path.insert(0, str(Path(__file__).parent.parent))
 from tests.factories import brand_body
@@ -195,6 +204,8 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(30)
+        if args.database_url:
+            drop_postgres(database_url)
 
     backend = "PostgreSQL" if args.database_url else "SQLite"
     print(f"\n{backend}, one server process, wrk -t1 -c16, median of {args.rounds} rounds\n")

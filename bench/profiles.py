@@ -25,6 +25,7 @@ from msgprofiles.profiles.service import new_profile_row
 from run import (
     GET_SCRIPT,
     POST_SCRIPT,
+    drop_postgres,
     free_port,
     fresh_database,
     operator_key,
@@ -168,6 +169,8 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(30)
+        if args.database_url:
+            drop_postgres(database_url)
 
     backend = "PostgreSQL" if args.database_url else "SQLite"
     print(f"\n{backend}, one server process, wrk -t1 -c16 -d{args.seconds}s\n")

@@ -229,6 +229,8 @@ def main() -> None:
         for process in processes:
             process.terminate()
             process.wait(30)
+        if args.database_url:
+            drop_postgres(database_url)
 
     backend = "PostgreSQL" if args.database_url else "SQLite"
     print(

@@ -212,11 +212,13 @@ class Receiver:
     """A webhook receiver on loopback: records each request and answers with the next status
     of `statuses` (200 once they run out). While `open` is cleared, requests arrive (counted in
     `arrived`) but are held unanswered until it is set again; with `refuse_held` they are then
-    answered 503 and not recorded (a dead sender's requests never count as delivered)."""
+    answered 503 and not recorded (a dead sender's requests never count as delivered).
+    `headers` go out with every answer."""
 
     def __init__(self) -> None:
         self.requests: list[tuple[dict[str, str], bytes]] = []
         self.statuses: list[int] = []
+        self.headers: dict[str, str] = {}
         self.delay = 0.0
         self.arrived = 0
         self.refuse_held = False
@@ -239,6 +241,8 @@ class Receiver:
                 receiver.requests.append(({k.lower(): v for k, v in self.headers.items()}, body))
                 status = receiver.statuses.pop(0) if receiver.statuses else 200
                 self.send_response(status)
+                for name, value in receiver.headers.items():
+                    self.send_header(name, value)
                 self.send_header("content-length", "0")
                 self.end_headers()
 

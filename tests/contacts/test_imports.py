@@ -12,8 +12,9 @@ import pytest
 from sqlalchemy import func, insert, select, text
 
 from msgprofiles.config import Settings
-from msgprofiles.contacts.imports import ANALYZE_FROM, CHUNK_BYTES, sweep_abandoned
+from msgprofiles.contacts.imports import ANALYZE_FROM, CHUNK_BYTES, _ReadAhead, sweep_abandoned
 from msgprofiles.contacts.models import contact_import_chunks, contact_imports
+from msgprofiles.contacts.service import attribute_definitions
 from msgprofiles.core.http import UPLOAD_PATHS
 from msgprofiles.core.processes import ProcessPool
 from msgprofiles.core.time import utcnow
@@ -383,3 +384,31 @@ async def test_import_processes_are_one_per_cpu_unless_set(tmp_path, setting, pr
     async with open_runtime(settings) as runtime:
         pool = runtime.processes
         assert (pool.processes if pool is not None else None) == processes
+
+
+async def test_records_read_ahead_under_an_older_schema_are_read_again(
+    org: Org, worker: Worker, database: Database
+):
+    """The pool reads the next chunks while one is applied; if the attribute schema changed
+    meanwhile (a CSV cell is read by its attribute's type), those chunks are read again."""
+    await define(org, {"name": "score", "type": "number"})
+    rows = "".join(f"c{n:06},{n}\n" for n in range(60_000))
+    r = await upload(org, f"external_id,score\n{rows}".encode(), "text/csv")
+    import_id = r.json()["data"]["id"]
+    async with database.connect() as conn:
+        imported = await conn.fetch_one(
+            select(contact_imports).where(contact_imports.c.id == import_id)
+        )
+        assert imported is not None and imported["chunks"] >= 2
+        numbers = await attribute_definitions(conn, org.id)
+        strings = numbers | {"score": numbers["score"].model_copy(update={"type": "string"})}
+        chunks = _ReadAhead(worker.context.processes)
+        try:
+            _, first = await chunks.records(conn, imported, 0, numbers)  # reads 1 ahead too
+            _, second = await chunks.records(conn, imported, 1, strings)
+        finally:
+            chunks.close()
+    assert [type(record.attributes["score"]) for _, record in (first[0], second[0])] == [int, str]
+    await worker.run_until_idle()  # the import itself, under the stored schema
+    done = (await org.get(f"/v1/contacts/imports/{import_id}")).json()["data"]
+    assert (done["status"], done["created"]) == ("completed", 60_000)

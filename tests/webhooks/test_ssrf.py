@@ -1,8 +1,5 @@
 """Webhook URLs may not reach into the server's own network unless the operator allows it."""
 
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
 import httpx
 import pytest
 
@@ -141,34 +138,14 @@ async def test_one_private_address_among_public_ones_refuses_the_name(monkeypatc
     assert sent.status_code is None and "public addresses" in (sent.error or "")
 
 
-async def test_a_receivers_cookie_never_reaches_the_next_delivery():
+async def test_a_receivers_cookie_never_reaches_the_next_delivery(receiver):
     """Deliveries of every tenant to one host share the process's client: a cookie one
     receiver sets must not go out with the next delivery (another tenant's, perhaps)."""
-    cookies: list[str | None] = []
-
-    class SetsCookies(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            self.rfile.read(int(self.headers.get("content-length", 0)))
-            cookies.append(self.headers.get("cookie"))
-            self.send_response(200)
-            self.send_header("set-cookie", "session=tenant-a; Path=/")
-            self.send_header("content-length", "0")
-            self.end_headers()
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), SetsCookies)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        url = f"http://127.0.0.1:{server.server_address[1]}/hook"
-        async with outbound.http_client() as http:
-            for _ in range(2):
-                sent = await outbound.post_signed(
-                    http, url, "{}", {}, timeout_seconds=5, allow_private=True
-                )
-                assert sent.error is None, sent.error
-    finally:
-        server.shutdown()
-        server.server_close()
-    assert cookies == [None, None]
+    receiver.headers["set-cookie"] = "session=tenant-a; Path=/"
+    async with outbound.http_client() as http:
+        for _ in range(2):
+            sent = await outbound.post_signed(
+                http, receiver.url, "{}", {}, timeout_seconds=5, allow_private=True
+            )
+            assert sent.error is None, sent.error
+    assert [headers.get("cookie") for headers, _ in receiver.requests] == [None, None]
